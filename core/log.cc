@@ -1,6 +1,8 @@
 #include "core/log.h"
 
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <syslog.h>
 
 #include <mutex>
 
@@ -22,12 +24,20 @@ spdlog::sink_ptr sinkLocked() {
 
 }  // namespace
 
-Status setupLogging(const std::string& level, LogFormat format) {
+Result<LogFormat> parseLogFormat(const std::string& text) {
+  if (text == "text") return LogFormat::kText;
+  if (text == "json") return LogFormat::kJson;
+  return Error("unknown log format '" + text + "' (text json)");
+}
+
+Status setupLogging(const std::string& level, LogFormat format, LogTarget target) {
   auto lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off")
     return Error("unknown log level '" + level + "' (trace debug info warn error critical off)");
   std::lock_guard lock(gMutex);
   gLevel = lvl;
+  if (target == LogTarget::kSyslog)
+    gSink = std::make_shared<spdlog::sinks::syslog_sink_mt>("lvsd", LOG_PID, LOG_DAEMON, true);
   gPattern = format == LogFormat::kJson
                  ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%e","level":"%l","module":"%n","msg":"%v"})"
                  : "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %n: %v";

@@ -12,9 +12,13 @@
 namespace lvsd {
 
 enum class LogFormat { kText, kJson };
+enum class LogTarget { kStderr, kSyslog };
 
-// Configures the sink and level for all module loggers; idempotent.
-Status setupLogging(const std::string& level, LogFormat format);
+// Configures the sink and level for all module loggers. Call before the
+// first logger() for the target to apply to every module.
+Status setupLogging(const std::string& level, LogFormat format,
+                    LogTarget target = LogTarget::kStderr);
+Result<LogFormat> parseLogFormat(const std::string& text);
 // The module's logger, created on first use with the current sink.
 std::shared_ptr<spdlog::logger> logger(const std::string& module);
 

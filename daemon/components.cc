@@ -1,0 +1,13 @@
+// The one list of what lvsd runs, in start order; stop is the reverse.
+// Heartbeat starts last (a director takes VIPs only when its services are
+// programmed) and stops first (VIPs are released before anything else goes).
+#include "daemon/daemon.h"
+
+namespace lvsd::daemon {
+
+std::vector<ComponentFactory> componentFactories() {
+  std::vector<ComponentFactory> list;
+  return list;
+}
+
+}  // namespace lvsd::daemon

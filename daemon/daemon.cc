@@ -1,0 +1,221 @@
+#include "daemon/daemon.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <csignal>
+
+#ifdef LVSD_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "core/log.h"
+
+namespace lvsd::daemon {
+
+namespace {
+auto log() { return logger("daemon"); }
+}  // namespace
+
+Daemon::Daemon(Options opts, config::ConfigPtr cfg)
+    : opts_(std::move(opts)),
+      signals_(io_),
+      events_(SystemClock::instance()),
+      control_(io_, events_),
+      ctx_{io_, SystemClock::instance(), events_, control_, opts_.director, opts_.dryRun},
+      cfg_(std::move(cfg)) {}
+
+Daemon::~Daemon() {
+  // Let handlers that were aborted by stop() run to completion (and release
+  // what they hold) while every object they refer to is still alive.
+  requestStop();
+  io_.restart();
+  io_.poll();
+  components_.clear();
+}
+
+int Daemon::run() {
+  startedUnixMs_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       SystemClock::instance().wallNow().time_since_epoch())
+                       .count();
+  if (auto s = control_.listen(cfg_->proto.control().socket()); !s) {
+    log()->critical("{}", s.error().message);
+    return kExitControl;
+  }
+  control_.handle(control::Request::kStatus, [this](const control::Request&) { return status(); });
+  control_.handle(control::Request::kReload, [this](const control::Request& r) {
+    return reload(r.reload().plan_only());
+  });
+  control_.handle(control::Request::kDump, [this](const control::Request&) {
+    control::Response r = status();
+    std::string json;
+    google::protobuf::util::JsonPrintOptions o;
+    o.add_whitespace = true;
+    o.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(r.status(), &json, o);
+    r.set_json(json);
+    return r;
+  });
+
+  for (auto& make : componentFactories()) components_.push_back(make(ctx_));
+  for (auto& c : components_) {
+    if (auto s = c->start(cfg_); !s) {
+      log()->critical("start {}: {}", c->name(), s.error().message);
+      for (size_t i = started_; i-- > 0;) components_[i]->stop(true);
+      control_.close();
+      return kExitStart;
+    }
+    ++started_;
+  }
+  armSignals();
+  log()->info("started director={} config={} digest={} components={}", opts_.director,
+              cfg_->file, cfg_->digest.substr(0, 12), components_.size());
+  events_.transition("daemon", opts_.director, "STARTING", "RUNNING", "start", "");
+  notifySystemd("READY=1");
+  io_.run();
+  return kExitOk;
+}
+
+void Daemon::armSignals() {
+  for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) signals_.add(sig);
+  signals_.async_wait([this](auto ec, int sig) { onSignal(ec, sig); });
+}
+
+void Daemon::onSignal(const boost::system::error_code& ec, int sig) {
+  if (ec) return;
+  switch (sig) {
+    case SIGHUP:
+      log()->info("SIGHUP: reloading {}", opts_.configPath);
+      (void)reload(false);
+      break;
+    case SIGTERM:
+    case SIGINT:
+      log()->info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      requestStop();
+      return;
+    case SIGUSR1:
+      dumpState();
+      break;
+  }
+  signals_.async_wait([this](auto e, int s) { onSignal(e, s); });
+}
+
+void Daemon::requestStop() {
+  if (stopping_) return;
+  if (!started_ && components_.empty() && control_.path().empty()) return;
+  stopping_ = true;
+  notifySystemd("STOPPING=1");
+  bool leave = cfg_->proto.ipvs().on_stop() == config::Ipvs::LEAVE;
+  for (size_t i = started_; i-- > 0;) {
+    components_[i]->stop(leave);
+    log()->debug("stopped {}", components_[i]->name());
+  }
+  started_ = 0;
+  events_.transition("daemon", opts_.director, "RUNNING", "STOPPED", "signal", "");
+  control_.close();
+  signals_.cancel();
+  io_.stop();
+}
+
+control::Response Daemon::reload(bool planOnly) {
+  control::Response resp;
+  notifySystemd("RELOADING=1");
+  auto loaded = config::loadFile(opts_.configPath);
+  if (!loaded.ok()) {
+    log()->error("reload rejected, keeping generation {} ({} error(s)):", generation_,
+                 loaded.errors.size());
+    for (const auto& d : loaded.errors) {
+      log()->error("  {}", d.toString());
+      resp.add_error(d.toString());
+    }
+    control::Event e;
+    e.set_module("daemon");
+    e.set_kind("reload");
+    e.set_subject(opts_.configPath);
+    e.set_reason("rejected: " + std::to_string(loaded.errors.size()) + " error(s)");
+    events_.publish(std::move(e));
+    resp.set_ok(false);
+    notifySystemd("READY=1");
+    return resp;
+  }
+  if (!config::findDirector(loaded.config->proto, opts_.director)) {
+    std::string msg = opts_.configPath + ": director '" + opts_.director + "' is not defined";
+    log()->error("reload rejected: {}", msg);
+    resp.add_error(msg);
+    resp.set_ok(false);
+    notifySystemd("READY=1");
+    return resp;
+  }
+  auto* result = resp.mutable_reload();
+  if (planOnly) {
+    result->set_generation(generation_);
+    result->set_applied(false);
+    if (loaded.config->digest == cfg_->digest) result->add_operation("no changes");
+    resp.set_ok(true);
+    notifySystemd("READY=1");
+    return resp;
+  }
+  auto old = cfg_;
+  cfg_ = loaded.config;
+  bool allOk = true;
+  for (size_t i = 0; i < started_; ++i) {
+    if (auto s = components_[i]->reload(old, cfg_); !s) {
+      allOk = false;
+      log()->error("reload {}: {}", components_[i]->name(), s.error().message);
+      resp.add_error(std::string(components_[i]->name()) + ": " + s.error().message);
+    }
+  }
+  ++generation_;
+  result->set_generation(generation_);
+  result->set_applied(true);
+  resp.set_ok(allOk);
+  log()->info("reload applied generation={} digest={} -> {}", generation_,
+              old->digest.substr(0, 12), cfg_->digest.substr(0, 12));
+  control::Event e;
+  e.set_module("daemon");
+  e.set_kind("reload");
+  e.set_subject(opts_.configPath);
+  e.set_from(old->digest.substr(0, 12));
+  e.set_to(cfg_->digest.substr(0, 12));
+  e.set_reason(allOk ? "applied" : "applied with errors");
+  events_.publish(std::move(e));
+  notifySystemd("READY=1");
+  return resp;
+}
+
+control::Response Daemon::status() const {
+  control::Response r;
+  r.set_ok(true);
+  auto* s = r.mutable_status();
+  s->set_director(opts_.director);
+  s->set_version(LVSD_VERSION);
+  s->set_config_file(cfg_->file);
+  s->set_config_digest(cfg_->digest);
+  s->set_config_generation(generation_);
+  s->set_started_unix_ms(startedUnixMs_);
+  s->set_ipvs_backend(opts_.dryRun || cfg_->proto.ipvs().backend() == config::Ipvs::DRY_RUN
+                          ? "dry-run"
+                          : "netlink");
+  for (size_t i = 0; i < started_; ++i) components_[i]->fillStatus(*s);
+  return r;
+}
+
+void Daemon::dumpState() const {
+  std::vector<std::string> lines;
+  lines.push_back("director=" + opts_.director + " generation=" + std::to_string(generation_) +
+                  " digest=" + cfg_->digest + " control_requests=" +
+                  std::to_string(control_.requests()) +
+                  " control_bad_frames=" + std::to_string(control_.badFrames()));
+  for (size_t i = 0; i < started_; ++i) components_[i]->dumpState(lines);
+  for (const auto& l : lines) log()->info("state: {}", l);
+}
+
+void Daemon::notifySystemd(const std::string& state) const {
+#ifdef LVSD_HAVE_SYSTEMD
+  sd_notify(0, state.c_str());
+#else
+  (void)state;
+#endif
+}
+
+}  // namespace lvsd::daemon

@@ -1,0 +1,139 @@
+// lvsd — the director daemon.
+//   lvsd -f FILE [--config-test] [--foreground] [--name NAME]
+//        [--log-level LEVEL] [--log-format text|json] [--dry-run]
+#include <fcntl.h>
+#include <getopt.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "config/config.h"
+#include "core/log.h"
+#include "daemon/daemon.h"
+
+using namespace lvsd;
+using daemon::ExitCode;
+
+namespace {
+
+void usage(std::ostream& out) {
+  out << "usage: lvsd [-f FILE] [-t|--config-test] [--foreground] [-n|--name NAME]\n"
+         "            [--log-level trace|debug|info|warn|error] [--log-format text|json]\n"
+         "            [--dry-run]\n"
+         "  -f, --config FILE   configuration (default /etc/lvsd/lvsd.conf)\n"
+         "  -t, --config-test   validate FILE, print every error, exit 0 (valid) or 2\n"
+         "  --foreground        do not detach; log to stderr (for systemd and tests)\n"
+         "  -n, --name NAME     this director's name in the config (default: host name)\n"
+         "  --dry-run           log planned IPVS operations instead of applying them\n";
+}
+
+// Detaches from the terminal: the classic double fork, stdio to /dev/null.
+bool detach() {
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid > 0) _exit(0);
+  setsid();
+  pid = fork();
+  if (pid < 0) return false;
+  if (pid > 0) _exit(0);
+  if (chdir("/") != 0) return false;
+  int fd = open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (fd > 2) close(fd);
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string configPath = "/etc/lvsd/lvsd.conf";
+  std::string name;
+  std::string level = "info";
+  std::string format = "text";
+  bool configTest = false, foreground = false, dryRun = false;
+
+  enum { kLogLevel = 1000, kLogFormat, kForeground, kDryRun };
+  static const option longopts[] = {
+      {"config", required_argument, nullptr, 'f'},
+      {"config-test", no_argument, nullptr, 't'},
+      {"name", required_argument, nullptr, 'n'},
+      {"foreground", no_argument, nullptr, kForeground},
+      {"log-level", required_argument, nullptr, kLogLevel},
+      {"log-format", required_argument, nullptr, kLogFormat},
+      {"dry-run", no_argument, nullptr, kDryRun},
+      {"help", no_argument, nullptr, 'h'},
+      {nullptr, 0, nullptr, 0},
+  };
+  int c;
+  while ((c = getopt_long(argc, argv, "f:tn:h", longopts, nullptr)) != -1) {
+    switch (c) {
+      case 'f': configPath = optarg; break;
+      case 't': configTest = true; break;
+      case 'n': name = optarg; break;
+      case kForeground: foreground = true; break;
+      case kLogLevel: level = optarg; break;
+      case kLogFormat: format = optarg; break;
+      case kDryRun: dryRun = true; break;
+      case 'h': usage(std::cout); return ExitCode::kExitOk;
+      default: usage(std::cerr); return ExitCode::kExitUsage;
+    }
+  }
+  if (optind != argc) {
+    std::cerr << "lvsd: unexpected argument '" << argv[optind] << "'\n";
+    usage(std::cerr);
+    return ExitCode::kExitUsage;
+  }
+
+  auto loaded = config::loadFile(configPath);
+  if (!loaded.ok()) {
+    std::cerr << loaded.errorText();
+    if (!configTest)
+      std::cerr << "lvsd: " << loaded.errors.size() << " error(s) in " << configPath
+                << "; not starting\n";
+    return ExitCode::kExitConfig;
+  }
+  if (configTest) {
+    if (!name.empty() && !config::findDirector(loaded.config->proto, name)) {
+      std::cerr << configPath << ": director '" << name << "' is not defined\n";
+      return ExitCode::kExitConfig;
+    }
+    std::cout << configPath << ": ok (digest " << loaded.config->digest.substr(0, 12) << ")\n";
+    return ExitCode::kExitOk;
+  }
+
+  if (name.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    name = host;
+  }
+  if (!config::findDirector(loaded.config->proto, name)) {
+    std::cerr << "lvsd: " << configPath << ": no director named '" << name
+              << "' (use --name; defined:";
+    for (const auto& d : loaded.config->proto.director()) std::cerr << " " << d.name();
+    std::cerr << ")\n";
+    return ExitCode::kExitIdentity;
+  }
+
+  auto fmt = parseLogFormat(format);
+  if (!fmt) {
+    std::cerr << "lvsd: " << fmt.error().message << "\n";
+    return ExitCode::kExitUsage;
+  }
+  if (!foreground && !detach()) {
+    std::perror("lvsd: detach");
+    return ExitCode::kExitStart;
+  }
+  if (auto s = setupLogging(level, *fmt, foreground ? LogTarget::kStderr : LogTarget::kSyslog);
+      !s) {
+    std::cerr << "lvsd: " << s.error().message << "\n";
+    return ExitCode::kExitLogging;
+  }
+  daemon::Options opts{configPath, name, dryRun};
+  daemon::Daemon d(std::move(opts), loaded.config);
+  return d.run();
+}
