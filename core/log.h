@@ -19,6 +19,8 @@ enum class LogTarget { kStderr, kSyslog };
 Status setupLogging(const std::string& level, LogFormat format,
                     LogTarget target = LogTarget::kStderr);
 Result<LogFormat> parseLogFormat(const std::string& text);
+// Same, with a caller-provided sink (e.g. an ostream or a journald sink).
+Status setupLoggingTo(spdlog::sink_ptr sink, const std::string& level, LogFormat format);
 // The module's logger, created on first use with the current sink.
 std::shared_ptr<spdlog::logger> logger(const std::string& module);
 
