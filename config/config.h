@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/diff.h"
 #include "proto/config.pb.h"
 
 namespace lvsd::config {

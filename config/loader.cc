@@ -59,6 +59,11 @@ void Diagnostics::add(const Located& at, const std::string& field, int index, st
   list_.push_back({file_, line, col, at.fieldPath(field, index), std::move(message)});
 }
 
+void Diagnostics::addAt(const Located& at, std::string message) {
+  auto [line, col] = at.self();
+  list_.push_back({file_, line, col, at.path(), std::move(message)});
+}
+
 void Diagnostics::addRaw(int line, int column, std::string field, std::string message) {
   list_.push_back({file_, line, column, std::move(field), std::move(message)});
 }
@@ -93,6 +98,42 @@ std::string sha256Hex(const std::string& data) {
   return out;
 }
 
+// The tokenizer counts a tab as advancing to the next multiple of 8; editors
+// and compilers count bytes. Converts a 1-based tokenizer column on `line`
+// (1-based) of `text` into a 1-based byte column.
+int byteColumn(std::string_view text, int line, int column) {
+  size_t start = 0;
+  for (int l = 1; l < line; ++l) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return column;
+    ++start;
+  }
+  int tokCol = 0;  // 0-based, tabs expanded
+  for (size_t i = start; i < text.size() && text[i] != '\n'; ++i) {
+    if (tokCol >= column - 1) return static_cast<int>(i - start) + 1;
+    tokCol = text[i] == '\t' ? tokCol + 8 - tokCol % 8 : tokCol + 1;
+  }
+  return static_cast<int>(std::min(text.size(), text.find('\n', start)) - start) + 1;
+}
+
+// Messages may quote parts of the input; keep every diagnostic on one line.
+void sanitize(std::string& s) {
+  for (auto& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+}
+
+std::vector<Diagnostic> finish(std::vector<Diagnostic> errs, std::string_view text) {
+  for (auto& d : errs) {
+    if (d.line > 0 && d.column > 0) d.column = byteColumn(text, d.line, d.column);
+    sanitize(d.message);
+    sanitize(d.field);
+  }
+  std::stable_sort(errs.begin(), errs.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  return errs;
+}
+
 }  // namespace
 
 LoadResult loadString(std::string_view text, const std::string& name) {
@@ -110,19 +151,17 @@ LoadResult loadString(std::string_view text, const std::string& name) {
   parser.AllowPartialMessage(true);
   if (!parser.ParseFromString(loaded->text, &loaded->proto)) {
     if (diags.all().empty()) diags.addRaw(1, 1, "", "syntax error");
-    result.errors = std::move(diags.all());
+    result.errors = finish(std::move(diags.all()), text);
     return result;
   }
-  Located root(loaded->proto, &tree, "", 0, 0);
+  // Top-level problems (a missing section) point at the start of the file.
+  Located root(loaded->proto, &tree, "", 1, 1);
   validate(loaded->proto, root, diags);
   if (!diags.all().empty()) {
-    auto& errs = diags.all();
-    std::stable_sort(errs.begin(), errs.end(), [](const Diagnostic& a, const Diagnostic& b) {
-      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
-    result.errors = std::move(errs);
+    result.errors = finish(std::move(diags.all()), text);
     return result;
   }
+  applyDefaults(loaded->proto);
   // Digest over the canonical (deterministic) serialization: comments,
   // whitespace and field order in the file do not change it.
   std::string canon;

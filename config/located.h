@@ -26,6 +26,8 @@ class Located {
   std::pair<int, int> where(const std::string& field, int index = -1) const;
   std::string fieldPath(const std::string& field, int index = -1) const;
   Located child(const std::string& field, int index = -1) const;
+  // Location of this message itself (its field name in the parent).
+  std::pair<int, int> self() const { return {line_, column_}; }
 
  private:
   const Message* msg_;
@@ -42,6 +44,8 @@ class Diagnostics {
   void add(const Located& at, const std::string& field, std::string message) {
     add(at, field, -1, std::move(message));
   }
+  // A problem with the message `at` as a whole (e.g. a oneof left unset).
+  void addAt(const Located& at, std::string message);
   void addRaw(int line, int column, std::string field, std::string message);
   std::vector<Diagnostic>& all() { return list_; }
 
@@ -52,5 +56,9 @@ class Diagnostics {
 
 // Semantic validation of a parsed config; appends to `out`.
 void validate(const Config& config, const Located& root, Diagnostics& out);
+
+// Fills in the defaults proto2 cannot express (defaults.cc); only for a
+// config that validated cleanly.
+void applyDefaults(Config& config);
 
 }  // namespace lvsd::config
