@@ -96,7 +96,7 @@ Result<std::vector<Message>> splitMessages(std::span<const uint8_t> data);
 Result<int> parseErrorCode(const Message& m);
 
 // Attributes of one level, indexed by type (types above maxType are ignored,
-// as the kernel's deprecated parser does).
+// as the kernel's deprecated parser does). Borrows the parsed bytes.
 class Attrs {
  public:
   static Result<Attrs> parse(std::span<const uint8_t> data, uint16_t maxType);
