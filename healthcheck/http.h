@@ -1,0 +1,76 @@
+#pragma once
+// Pure HTTP/1.1 pieces of the HTTP(S) probe: request text, an incremental
+// response parser (Content-Length, chunked, or until close; RFC 9112 §6)
+// and the verdict (status ranges, body regex or SHA-256 digest).
+
+#include <cstdint>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "healthcheck/checker.h"
+#include "proto/config.pb.h"
+
+namespace lvsd::healthcheck {
+
+std::string httpRequest(std::string_view path, std::string_view host);
+
+class HttpResponseParser {
+ public:
+  enum class State { kNeedMore, kDone, kError };
+  explicit HttpResponseParser(size_t maxBody) : maxBody_(maxBody) {}
+
+  State feed(std::string_view data);
+  // The peer closed the connection.
+  State eof();
+
+  State state() const { return state_; }
+  int status() const { return status_; }
+  const std::string& body() const { return body_; }
+  // The body went past maxBody; body() holds its first maxBody bytes.
+  bool truncated() const { return truncated_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  enum class Phase { kHead, kBodyLength, kBodyUntilClose, kChunkSize, kChunkData, kChunkCrlf,
+                     kTrailers };
+  State fail(std::string e);
+  State parseHead(std::string_view head);
+  void appendBody(std::string_view data);
+
+  size_t maxBody_;
+  State state_ = State::kNeedMore;
+  Phase phase_ = Phase::kHead;
+  std::string buf_;
+  int status_ = 0;
+  uint64_t remaining_ = 0;
+  std::string body_;
+  bool truncated_ = false;
+  std::string error_;
+};
+
+// Accepted status codes: "200", "200-299"; none = 200-299.
+Result<std::vector<std::pair<int, int>>> parseStatusRanges(
+    const google::protobuf::RepeatedPtrField<std::string>& specs);
+
+// What an HTTP probe expects, compiled once per check.
+struct HttpExpect {
+  std::vector<std::pair<int, int>> status;
+  std::optional<std::regex> bodyRegex;
+  std::string bodySha256;  // lower-case hex, empty = none
+  size_t maxBody = 65536;
+
+  static Result<HttpExpect> fromProto(const config::HttpProbe& p);
+  bool needsBody() const { return bodyRegex.has_value() || !bodySha256.empty(); }
+};
+
+// Verdict for a response the parser finished (state kDone).
+ProbeResult judgeHttp(const HttpExpect& expect, const HttpResponseParser& response);
+
+std::string sha256Hex(std::string_view data);
+
+}  // namespace lvsd::healthcheck
