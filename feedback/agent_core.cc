@@ -47,7 +47,9 @@ agent::AgentReport AgentCore::report(const agent::AgentRequest* req, TimePoint n
   uint32_t samples = opts_.samples, interval = opts_.intervalMs;
   if (req && req->samples() > 0) samples = req->samples();
   if (req && req->sample_interval_ms() > 0) interval = req->sample_interval_ms();
-  auto w = sampler_.window(samplesFor(samples, interval, opts_.intervalMs), now);
+  size_t n = samplesFor(samples, interval, opts_.intervalMs);
+  if (opts_.keepFirst) ++n;  // the first reading is not dropped
+  auto w = sampler_.window(n, now);
   if (w) {
     fillReport(*w, opts_.intervalMs, r);
     r.set_capacity_pct(capacityPct(*w, opts_.memoryShare));
