@@ -58,6 +58,16 @@ void PoolLogic::restoreDrainProgress(size_t rs, DrainProgress p) {
   servers_.at(rs).drainDone = p.done;
 }
 
+void PoolLogic::restoreServerState(size_t rs, ServerState s) {
+  servers_.at(rs).state = s;
+  servers_.at(rs).evaluated = true;
+}
+
+void PoolLogic::restoreLast(const ServicePool& pool) {
+  last_ = pool;
+  evaluatedOnce_ = true;
+}
+
 PoolLogic::Eval PoolLogic::evaluate(TimePoint now, const ConnectionsFn& connections) {
   Eval e;
   ServicePool pool;

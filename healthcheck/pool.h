@@ -98,6 +98,11 @@ class PoolLogic {
   void restoreDrainProgress(size_t rs, DrainProgress p);
   // Restores the quorum verdict across a reload (hysteresis keeps working).
   void restoreQuorum(bool held) { quorum_ = held; }
+  // Restores a server's state so that a reload logs only real changes.
+  void restoreServerState(size_t rs, ServerState s);
+  // The pool last emitted for this service, so that a reload that does not
+  // change it reports no change.
+  void restoreLast(const ServicePool& pool);
 
   using ConnectionsFn = std::function<std::optional<uint64_t>(size_t rs)>;
   struct Eval {
