@@ -122,9 +122,94 @@ void sanitize(std::string& s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
 }
 
+size_t lineStart(std::string_view text, int line) {
+  size_t start = 0;
+  for (int l = 1; l < line && start != std::string_view::npos; ++l) {
+    start = text.find('\n', start);
+    if (start != std::string_view::npos) ++start;
+  }
+  return start;
+}
+
+bool isIdentChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// The text-format parser reports some errors only after it consumed the
+// offending name, i.e. at the next token (possibly on the next line). For
+// those, move the location back to the name itself.
+void pointAtNamedToken(std::string_view text, Diagnostic& d) {
+  static constexpr std::pair<std::string_view, std::string_view> kForms[] = {
+      {"has no field named \"", "\""},
+      {"Unknown enumeration value of \"", "\""},
+      {"Non-repeated field \"", "\""},
+      {"Field \"", "\" is specified along with"},
+  };
+  std::string token;
+  for (const auto& [before, after] : kForms) {
+    auto b = d.message.find(before);
+    if (b == std::string::npos) continue;
+    b += before.size();
+    auto e = d.message.find(after, b);
+    if (e != std::string::npos) token = d.message.substr(b, e - b);
+    break;
+  }
+  if (token.empty() || !std::all_of(token.begin(), token.end(), isIdentChar)) return;
+  size_t start = lineStart(text, d.line);
+  if (start == std::string_view::npos) return;
+  size_t reported = std::min(text.size(), start + static_cast<size_t>(d.column - 1));
+  for (size_t pos = text.rfind(token, reported); pos != std::string_view::npos;
+       pos = pos == 0 ? std::string_view::npos : text.rfind(token, pos - 1)) {
+    if (reported - pos > 4096) return;
+    bool wholeWord = (pos == 0 || !isIdentChar(text[pos - 1])) &&
+                     (pos + token.size() >= text.size() || !isIdentChar(text[pos + token.size()]));
+    if (pos + token.size() > reported || !wholeWord) continue;
+    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + pos, '\n'));
+    d.line = line;
+    d.column = static_cast<int>(pos - lineStart(text, line)) + 1;
+    return;
+  }
+}
+
+// "String literals cannot cross line boundaries" comes at the end of the
+// line; point at the quote that opened the string instead.
+void pointAtOpenQuote(std::string_view text, Diagnostic& d) {
+  if (d.message.rfind("String literals cannot cross line boundaries", 0) != 0) return;
+  size_t start = lineStart(text, d.line);
+  if (start == std::string_view::npos) return;
+  size_t end = std::min(text.find('\n', start), text.size());
+  char quote = 0;
+  size_t open = 0;
+  for (size_t i = start; i < end; ++i) {
+    char c = text[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+    } else if (c == '#') {
+      break;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      open = i;
+    }
+  }
+  if (quote) d.column = static_cast<int>(open - start) + 1;
+}
+
 std::vector<Diagnostic> finish(std::vector<Diagnostic> errs, std::string_view text) {
   for (auto& d : errs) {
     if (d.line > 0 && d.column > 0) d.column = byteColumn(text, d.line, d.column);
+    if (d.line > 0 && d.column > 0 && d.field.empty()) {
+      // A syntax error: name the field it happened in, then point at the
+      // offending name when the parser reported the token after it.
+      size_t start = lineStart(text, d.line);
+      if (start != std::string_view::npos)
+        d.field = syntaxFieldPath(text, start + static_cast<size_t>(d.column - 1));
+      pointAtNamedToken(text, d);
+      pointAtOpenQuote(text, d);
+      // protobuf says "got: " with nothing after it at the end of the input.
+      if (d.message.size() >= 5 && d.message.compare(d.message.size() - 5, 5, "got: ") == 0)
+        d.message += "end of file";
+    }
     sanitize(d.message);
     sanitize(d.field);
   }

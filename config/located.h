@@ -57,6 +57,10 @@ class Diagnostics {
 // Semantic validation of a parsed config; appends to `out`.
 void validate(const Config& config, const Located& root, Diagnostics& out);
 
+// The dotted field path at byte `errorOffset` of a text that failed to parse
+// (syntax_path.cc); "" at the top level.
+std::string syntaxFieldPath(std::string_view text, size_t errorOffset);
+
 // Fills in the defaults proto2 cannot express (defaults.cc); only for a
 // config that validated cleanly.
 void applyDefaults(Config& config);

@@ -33,8 +33,8 @@ void validateVipGroups(Context& ctx) {
       } else {
         prefix = *p;
         auto [l, col] = vat.where("address");
-        std::string here = "vip group " + quote(g.name()) + " at " + std::to_string(l) + ":" +
-                           std::to_string(col);
+        std::string here = "vip group " + quote(g.name()) + " (first defined at " +
+                           std::to_string(l) + ":" + std::to_string(col) + ")";
         if (auto [it, fresh] = firstVip.emplace(p->address(), here); !fresh)
           ctx.error(vat, "address",
                     "VIP " + p->address().toString() + " is already in " + it->second);
