@@ -59,7 +59,8 @@ Result<EngineSpec> EngineSpec::fromProto(const config::Config& config, int servi
 }
 
 bool EngineSpec::sameAs(const EngineSpec& o) const {
-  return service == o.service && key == o.key && servers == o.servers &&
+  return service == o.service && key == o.key && serviceIndex == o.serviceIndex &&
+         servers == o.servers &&
          feedback.SerializeAsString() == o.feedback.SerializeAsString();
 }
 
