@@ -27,11 +27,14 @@
 LAB_STATE=/tmp/lab
 
 # Real programs that share a busybox applet's name (see /init).
-if [ -f /run/lab-shadow ]; then
+LAB_IPROUTE=/usr/bin/ip
+for _f in /etc/lab-shadow /lab/shadow; do
+  [ -f "$_f" ] || continue
   while read -r _name _path; do
     eval "$_name() { $_path \"\$@\"; }"
-  done </run/lab-shadow
-fi
+    [ "$_name" = ip ] && LAB_IPROUTE=$_path
+  done <"$_f"
+done
 LAB_WAN=10.0.0
 LAB_LAN=10.1.0
 LAB_WAN6=fd00:0:0:a:
@@ -53,18 +56,21 @@ log() { echo "lab: $*"; }
 step() {
   mkdir -p "$LAB_STATE"
   echo "$*" >"$LAB_STATE/last-step"
-  echo "lab: -- $*"
+  echo "lab: -- [$(lab_uptime)] $*"
 }
 
 # fail REASON: the scenario fails with REASON (first call wins), diagnostics
-# are printed, and the shell exits. Works from subshells, too.
+# are printed, and the scenario stops - also when fail runs in a subshell
+# such as x=$(the_server): then the scenario's main shell is terminated.
 fail() {
   mkdir -p "$LAB_STATE"
   if [ ! -f "$LAB_STATE/fail-reason" ]; then
     echo "$*" >"$LAB_STATE/fail-reason"
-    echo "lab: FAILED: $*"
-    lab_debug_dump
+    echo "lab: FAILED: $*" >&2
+    lab_debug_dump >&2
   fi
+  read -r _self _ </proc/self/stat
+  [ "$_self" != "$$" ] && kill -TERM "$$" 2>/dev/null
   exit 1
 }
 
@@ -384,7 +390,8 @@ lab_bg() {
   _node=$2
   shift 2
   mkdir -p "$LAB_STATE"
-  ip netns exec "$_node" "$@" >"$LAB_STATE/$_tag.log" 2>&1 </dev/null &
+  # exec, and by absolute path: $! must be the program itself, not a shell
+  (exec "$LAB_IPROUTE" netns exec "$_node" "$@" >"$LAB_STATE/$_tag.log" 2>&1 </dev/null) &
   echo $! >"$LAB_STATE/$_tag.pid"
 }
 
@@ -490,6 +497,44 @@ expect_eq() {
 expect_ne() {
   [ "$1" != "$2" ] || fail "$3: both are '$1'"
   log "ok: $3 ('$1' vs '$2')"
+}
+
+# ---------------------------------------------------------------- kernel IPVS state
+
+# ipvs_stat NODE SERVICE [REAL_SERVER] [COLUMN]: a counter from
+# `ipvsadm -Ln --stats` in NODE: COLUMN (conns, inpkts, outpkts, inbytes,
+# outbytes; default conns) of the service ("TCP 10.0.0.100:80", "FWM 1") or of
+# one of its real servers ("10.1.0.101:80"). Prints nothing if absent.
+ipvs_stat() {
+  ip netns exec "$1" ipvsadm -Ln --stats 2>/dev/null | awk -v svc="$2" -v rs="$3" -v col="${4:-conns}" '
+    BEGIN { split("conns inpkts outpkts inbytes outbytes", names, " "); for (i in names) idx[names[i]] = i + 2 }
+    $1 != "->" { cur = $1 " " $2; if (cur == svc && rs == "") { print $(idx[col]); exit } ; next }
+    cur == svc && $2 == rs { print $(idx[col]); exit }'
+}
+
+# expect_ipvs_stat NODE SERVICE REAL_SERVER COLUMN OP VALUE WHAT: wait up to
+# 5 s for an ipvs_stat counter to satisfy `[ counter OP VALUE ]` (OP: -eq,
+# -ge, -gt, ...). The kernel publishes these counters from its estimator
+# timer, every 2 s, so they lag the traffic: check a counter that must grow
+# (conns) before trusting one that must stay 0 (outpkts for DR/TUN).
+expect_ipvs_stat() {
+  _es_end=$(($(lab_uptime_cs) + 500))
+  while :; do
+    _es_v=$(ipvs_stat "$1" "$2" "$3" "$4")
+    if [ -n "$_es_v" ] && [ "$_es_v" "$5" "$6" ]; then
+      log "ok: $7: $_es_v ($5 $6)"
+      return 0
+    fi
+    [ "$(lab_uptime_cs)" -ge "$_es_end" ] && fail "$7: IPVS reports '$_es_v', expected $5 $6"
+    sleep 0.2
+  done
+}
+
+# ipvs_active NODE SERVICE REAL_SERVER: ActiveConn of a real server (ipvsadm -Ln).
+ipvs_active() {
+  ip netns exec "$1" ipvsadm -Ln 2>/dev/null | awk -v svc="$2" -v rs="$3" '
+    $1 != "->" { cur = $1 " " $2; next }
+    cur == svc && $2 == rs { print $5; exit }'
 }
 
 # ---------------------------------------------------------------- guest plumbing (used by /init)
