@@ -175,15 +175,15 @@ lab_hosts_file() {
   for _i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do echo "$LAB_LAN.$((100 + _i)) rs$_i"; done
 }
 
-# A namespace with lo up, no DAD (addresses usable at once), no redirects.
+# lab_node NAME...: new namespaces with lo up. They inherit the root
+# namespace's interface defaults (/init sets net.core.devconf_inherit_init_net
+# = 1 after turning off IPv6 DAD and ICMP redirects), so addresses are usable
+# at once and nothing is redirected.
 lab_node() {
-  ip netns add "$1" || fail "ip netns add $1 failed"
-  nsenter --net="/run/netns/$1" sh -c '
-    echo 0 >/proc/sys/net/ipv6/conf/all/accept_dad
-    echo 0 >/proc/sys/net/ipv6/conf/default/accept_dad
-    echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
-    echo 0 >/proc/sys/net/ipv4/conf/default/send_redirects
-    ip link set lo up' || fail "setting up namespace $1 failed"
+  printf 'netns add %s\n' "$@" | ip -b - || fail "ip netns add $* failed"
+  for _n in "$@"; do
+    ip -n "$_n" link set lo up || fail "lo up in $_n failed"
+  done
 }
 
 # Enable IPv4/IPv6 forwarding in NODE.
@@ -236,14 +236,7 @@ topo_create() {
   _i=1
   while [ "$_i" -le "$_nr" ]; do LAB_SERVERS="$LAB_SERVERS rs$_i"; _i=$((_i + 1)); done
 
-  lab_node sw
-  ip -n sw -b - <<EOF || fail "creating the bridges failed"
-link add wan type bridge stp_state 0 forward_delay 0
-link add lan type bridge stp_state 0 forward_delay 0
-link set wan up
-link set lan up
-EOF
-  # Every node with its links: NODE IF BRIDGE ...
+  # Every node with its links: NODE:IF:BRIDGE ...
   _links=
   _nodes=
   for _n in $LAB_CLIENTS; do _nodes="$_nodes $_n"; _links="$_links $_n:eth0:wan"; done
@@ -251,10 +244,15 @@ EOF
   _nodes="$_nodes rtr"
   _links="$_links rtr:eth0:wan rtr:eth1:lan"
   for _n in $LAB_SERVERS; do _nodes="$_nodes $_n"; _links="$_links $_n:eth0:lan"; done
-  for _n in $_nodes; do lab_node "$_n"; done
+  # shellcheck disable=SC2086
+  printf 'netns add %s\n' sw $_nodes | ip -b - || fail "creating the namespaces failed"
 
   _root=
-  _sw=
+  _sw="link add wan type bridge stp_state 0 forward_delay 0
+link add lan type bridge stp_state 0 forward_delay 0
+link set wan up
+link set lan up
+"
   for _l in $_links; do
     _n=${_l%%:*}
     _r=${_l#*:}
@@ -266,19 +264,21 @@ EOF
 "
   done
   printf '%s' "$_root" | ip -b - || fail "creating the veth pairs failed"
-  printf '%s' "$_sw" | ip -n sw -b - || fail "attaching the veth pairs to the bridges failed"
+  printf '%s' "$_sw" | ip -n sw -b - || fail "creating the bridges failed"
 
   for _n in $_nodes; do
-    _cmds=
+    _cmds="link set lo up"
     case $_n in
     client*)
-      _cmds="link set eth0 up
+      _cmds="$_cmds
+link set eth0 up
 addr add $(wan_ip "$_n")/24 dev eth0
 addr add $(wan_ip6 "$_n")/64 dev eth0 nodad
 route add default via $RTR_WAN
 route add default via ${LAB_WAN6}:1" ;;
     dir*)
-      _cmds="link set eth0 up
+      _cmds="$_cmds
+link set eth0 up
 link set eth1 up
 addr add $(wan_ip "$_n")/24 dev eth0
 addr add $(wan_ip6 "$_n")/64 dev eth0 nodad
@@ -287,14 +287,16 @@ addr add $(lan_ip6 "$_n")/64 dev eth1 nodad
 route add default via $RTR_WAN
 route add default via ${LAB_WAN6}:1" ;;
     rtr)
-      _cmds="link set eth0 up
+      _cmds="$_cmds
+link set eth0 up
 link set eth1 up
 addr add $RTR_WAN/24 dev eth0
 addr add ${LAB_WAN6}:1/64 dev eth0 nodad
 addr add $RTR_LAN/24 dev eth1
 addr add ${LAB_LAN6}:254/64 dev eth1 nodad" ;;
     rs*)
-      _cmds="link set eth0 up
+      _cmds="$_cmds
+link set eth0 up
 addr add $(lan_ip "$_n")/24 dev eth0
 addr add $(lan_ip6 "$_n")/64 dev eth0 nodad
 route add default via $RTR_LAN

@@ -14,7 +14,8 @@ LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LAB_REPO=$(cd "$LAB_SRC/.." && pwd)
 LAB_BUILD=${LVSD_BUILD_DIR:-$LAB_REPO/build}
 LAB_DIR=$LAB_BUILD/lab
-LAB_CACHE=$LAB_DIR/cache
+# LVSD_LAB_CACHE may point several build directories at one cache.
+LAB_CACHE=${LVSD_LAB_CACHE:-$LAB_DIR/cache}
 LAB_KERNEL_META=${LVSD_LAB_KERNEL_META:-linux-image-cloud-amd64}
 
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -62,10 +63,19 @@ lab_unlock() { flock -u 9; }
 lab_kernel() {
   LAB_KPKG=${LVSD_LAB_KERNEL_PKG:-}
   if [[ -z $LAB_KPKG ]]; then
-    LAB_KPKG=$(apt-cache depends "$LAB_KERNEL_META" 2>/dev/null |
-      awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
-    [[ -n $LAB_KPKG ]] ||
-      lab_die "apt-cache knows no kernel that $LAB_KERNEL_META depends on; run 'apt-get update'"
+    # apt-cache takes seconds; its answer only changes when the package
+    # lists do (apt-get update), so remember it until then.
+    local resolved=$LAB_CACHE/kernel/resolved
+    if [[ -f $resolved && $resolved -nt /var/lib/apt/lists && $(cut -d' ' -f1 "$resolved") == "$LAB_KERNEL_META" ]]; then
+      LAB_KPKG=$(cut -d' ' -f2 "$resolved")
+    else
+      LAB_KPKG=$(apt-cache depends "$LAB_KERNEL_META" 2>/dev/null |
+        awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+      [[ -n $LAB_KPKG ]] ||
+        lab_die "apt-cache knows no kernel that $LAB_KERNEL_META depends on; run 'apt-get update'"
+      mkdir -p "$LAB_CACHE/kernel"
+      echo "$LAB_KERNEL_META $LAB_KPKG" >"$resolved"
+    fi
   fi
   LAB_KROOT=$LAB_CACHE/kernel/$LAB_KPKG
   if [[ ! -f $LAB_KROOT/.stamp ]]; then
@@ -228,6 +238,24 @@ lab_shadow_list() {
 # Builds (or reuses) the base archive; sets LAB_BASE and LAB_BASE_MANIFEST.
 lab_base() {
   lab_labnet
+  # Fast path: nothing that goes into the image changed since the last run
+  # (installing or upgrading any Debian package touches dpkg's status file).
+  # LVSD_LAB_REBUILD=1 forces the full check.
+  local sig sigfile=$LAB_CACHE/base.sig
+  sig=$({
+    echo "$LAB_KPKG $LAB_KVER"
+    stat -c '%n %s %Y %i' "${BASH_SOURCE[0]}" "$LAB_SRC/tools.list" "$LAB_SRC/modules.list" \
+      "$(readlink -f "$(command -v busybox)")" "$LAB_LABNET" /var/lib/dpkg/status "$LAB_KROOT/.stamp"
+  } | sha256sum | cut -c1-64)
+  if [[ ${LVSD_LAB_REBUILD:-0} != 1 && -f $sigfile ]]; then
+    local old_sig old_hash
+    read -r old_sig old_hash <"$sigfile"
+    if [[ $old_sig == "$sig" && -f $LAB_CACHE/base-$old_hash.cpio && -f $LAB_CACHE/base-$old_hash.manifest ]]; then
+      LAB_BASE=$LAB_CACHE/base-$old_hash.cpio
+      LAB_BASE_MANIFEST=$LAB_CACHE/base-$old_hash.manifest
+      return 0
+    fi
+  fi
   local manifest=$LAB_DIR/tmp/base-manifest.$$
   mkdir -p "$LAB_DIR/tmp"
   lab_base_manifest "$manifest"
@@ -244,6 +272,7 @@ lab_base() {
   LAB_BASE_MANIFEST=$LAB_CACHE/base-$hash.manifest
   if [[ -f $LAB_BASE && -f $LAB_BASE_MANIFEST ]]; then
     rm -f "$manifest"
+    echo "$sig $hash" >"$sigfile"
     return 0
   fi
   lab_log "building base initramfs $(basename "$LAB_BASE") (kernel $LAB_KVER)"
@@ -295,6 +324,7 @@ EOF
   rm -rf "$stage" "$manifest"
   # keep the cache from growing without bound: drop other base images
   find "$LAB_CACHE" -maxdepth 1 -name 'base-*' ! -name "base-$hash.*" -delete
+  echo "$sig $hash" >"$sigfile"
 }
 
 # --- per-run archive ----------------------------------------------------------

@@ -1,5 +1,5 @@
 # lab-description: DR (-g) with wrr 5:10: 1:2 shares, replies bypass the director, ARP hidden
-# lab-timeout: 90
+# lab-timeout: 180
 #
 # The seeds' DR example (without -p, which would pin one client to one
 # server): weights 5 and 10. wrr walks the servers in weight order with a

@@ -1,5 +1,5 @@
 # lab-description: firewall marks: ports 80 and 443 as one persistent service (nftables + -f)
-# lab-timeout: 90
+# lab-timeout: 180
 #
 # The seeds' use of firewall marks: group HTTP and HTTPS into one virtual
 # service so that, with persistence, a client's two protocols reach the same

@@ -1,5 +1,5 @@
 # lab-description: NAT (-m) with round robin: equal shares, port mapping, replies un-NATed
-# lab-timeout: 90
+# lab-timeout: 180
 #
 # The seeds' NAT example: the director rewrites VIP:80 to RS:8080 and back;
 # the real servers' default gateway is the director. Each real server listens

@@ -1,5 +1,5 @@
 # lab-description: persistence (-p 300): per client, and per /24 with -M 255.255.255.0
-# lab-timeout: 90
+# lab-timeout: 180
 #
 # With -p, the first connection from a client creates a persistence template
 # (client address & netmask -> real server) and later connections from the

@@ -1,5 +1,5 @@
 # lab-description: the lab itself: topology, addressing, real-server services
-# lab-timeout: 60
+# lab-timeout: 120
 #
 # Proves the helpers every other scenario stands on: the full topology with
 # two clients, two directors and three real servers comes up; each side can
@@ -39,3 +39,14 @@ ipvs dir1 -A -t "$VIP:80" -s rr
 [ "$(ns dir2 ipvsadm -Ln | grep -c '^TCP')" = 0 ] || fail "dir1's service is visible in dir2"
 ipvs dir1 -D -t "$VIP:80"
 log "ok: dir1 and dir2 have separate IPVS tables"
+
+step "programs from build/bin (if any) find all their libraries in the guest"
+n=0
+for p in /usr/local/bin/*; do
+  [ -f "$p" ] && [ "$(head -c 4 "$p" | tail -c 3)" = ELF ] || continue
+  out=$(/usr/lib64/ld-linux-x86-64.so.2 --list "$p" 2>&1)
+  case $out in *"not a dynamic executable"*) n=$((n + 1)); continue ;; esac
+  echo "$out" | grep -q 'not found' && fail "$p: missing libraries: $(echo "$out" | grep 'not found' | tr -s ' \t\n' ' ')"
+  n=$((n + 1))
+done
+log "ok: $n program(s) from build/bin: $(ls /usr/local/bin | tr '\n' ' ')"

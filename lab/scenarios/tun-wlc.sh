@@ -1,5 +1,5 @@
 # lab-description: TUN (-i) with wlc 1:2: weighted shares, and a busy server is avoided
-# lab-timeout: 120
+# lab-timeout: 180
 #
 # IP-in-IP forwarding: the real servers decapsulate on tunl0 (VIP there,
 # rp_filter off) and answer the client directly via rtr.
