@@ -163,6 +163,10 @@ class Session {
   int process(const std::vector<std::string>& argv, bool readingStdin) {
     Command ce;
     if (!parseCommand(argv, ctx_, ce)) return -1;
+    const bool batchable = ce.cmd == kCmdAdd || ce.cmd == kCmdEdit || ce.cmd == kCmdDel ||
+                           ce.cmd == kCmdAddDest || ce.cmd == kCmdEditDest || ce.cmd == kCmdDelDest;
+    // Anything else sees the kernel after the batched lines before it.
+    if (!(readingStdin && batchable)) settle();
     switch (ce.cmd) {
       case kCmdList:
         if (((ce.options & (bit(kOptConnection) | bit(kOptTimeout) | bit(kOptDaemon))) &&

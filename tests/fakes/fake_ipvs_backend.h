@@ -156,6 +156,12 @@ class FakeIpvsBackend final : public ipvs::IpvsBackend {
 
   Status startSyncDaemon(const ipvs::SyncDaemon& d) override {
     if (failAll) return err(failAll);
+    // The sync protocol cannot carry mixed-family destinations.
+    for (const auto& vs : table_) {
+      for (const auto& dest : vs.destinations) {
+        if (dest.address.family() != vs.service.key.family) return err(EINVAL);
+      }
+    }
     for (const auto& x : daemons) {
       if (x.state == d.state) return err(EEXIST);
     }
