@@ -58,8 +58,12 @@ class Diagnostics {
 void validate(const Config& config, const Located& root, Diagnostics& out);
 
 // The dotted field path at byte `errorOffset` of a text that failed to parse
-// (syntax_path.cc); "" at the top level.
+// (diagnostics.cc); "" at the top level.
 std::string syntaxFieldPath(std::string_view text, size_t errorOffset);
+
+// Byte columns, syntax-error fields and token positions, one line per
+// message, sorted by position (diagnostics.cc).
+std::vector<Diagnostic> finishDiagnostics(std::vector<Diagnostic> errs, std::string_view text);
 
 // Fills in the defaults proto2 cannot express (defaults.cc); only for a
 // config that validated cleanly.

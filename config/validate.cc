@@ -37,6 +37,14 @@ bool Context::identifier(const Located& at, const std::string& field, const std:
   return true;
 }
 
+void Context::uniqueName(const Located& at, const std::string& name, const char* what,
+                         const NameIndex& index, int i) {
+  if (identifier(at, "name", name, what) && index.find(name) != i)
+    error(at, "name",
+          std::string("duplicate ") + what + " " + rules::quote(name) + " (first defined at " +
+              index.firstAt(name) + ")");
+}
+
 void Context::argv(const Located& at, const std::string& field,
                    const google::protobuf::RepeatedPtrField<std::string>& args, bool required) {
   if (args.empty()) {
@@ -81,6 +89,7 @@ void buildIndexes(Context& ctx) {
   indexNames(ctx.directors, ctx.root, "director", c.director(), byName);
   indexNames(ctx.links, ctx.root.child("heartbeat"), "link", c.heartbeat().link(), byName);
   indexNames(ctx.instances, ctx.root, "instance", c.instance(), byName);
+  indexNames(ctx.syncGroups, ctx.root, "sync_group", c.sync_group(), byName);
   indexNames(ctx.vipGroups, ctx.root, "vip_group", c.vip_group(), byName);
   indexNames(ctx.trackers, ctx.root, "tracker", c.tracker(), byName);
   indexNames(ctx.checks, ctx.root, "check", c.check(), byName);

@@ -116,10 +116,7 @@ void validateChecks(Context& ctx) {
   for (int i = 0; i < c.check_size(); ++i) {
     const Check& ch = c.check(i);
     Located at = ctx.root.child("check", i);
-    if (ctx.identifier(at, "name", ch.name(), "check") && ctx.checks.find(ch.name()) != i)
-      ctx.error(at, "name",
-                "duplicate check " + quote(ch.name()) + " (first defined at " +
-                    ctx.checks.firstAt(ch.name()) + ")");
+    ctx.uniqueName(at, ch.name(), "check", ctx.checks, i);
     validateCheck(ctx, ch, at);
   }
 }

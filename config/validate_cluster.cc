@@ -87,26 +87,24 @@ void validateInterval(Context& ctx, const Located& at, const std::string& field,
     ctx.error(at, field, field + " must be positive");
     return;
   }
-  switch (ctx.config.heartbeat().protocol()) {
-    case Heartbeat::VRRP3:
-      // RFC 5798 §5.2.7: Max Advertise Interval, 12 bits of centiseconds.
-      if (intervalMs % 10 != 0)
-        ctx.error(at, field,
-                  field + " " + v + " is not a multiple of 10 ms (VRRP3 carries centiseconds)");
-      else if (intervalMs > 40950)
-        ctx.error(at, field, field + " " + v + " above 40950 (VRRP3: 12-bit centiseconds)");
-      break;
-    case Heartbeat::VRRP2:
-      // RFC 3768 §5.3.7: Advertisement Interval, 8 bits of seconds.
-      if (intervalMs % 1000 != 0)
-        ctx.error(at, field,
-                  field + " " + v + " is not a multiple of 1000 ms (VRRP2 carries seconds)");
-      else if (intervalMs > 255000)
-        ctx.error(at, field, field + " " + v + " above 255000 (VRRP2: 8-bit seconds)");
-      break;
-    case Heartbeat::NATIVE:
-      break;
-  }
+  // The VRRP packet carries the interval in a fixed unit and width.
+  struct Wire {
+    uint32_t unitMs, maxMs;
+    const char* what;
+  };
+  std::optional<Wire> wire;
+  if (ctx.config.heartbeat().protocol() == Heartbeat::VRRP3)
+    wire = Wire{10, 40950, "VRRP3 carries 12-bit centiseconds, RFC 5798 §5.2.7"};
+  else if (ctx.config.heartbeat().protocol() == Heartbeat::VRRP2)
+    wire = Wire{1000, 255000, "VRRP2 carries 8-bit seconds, RFC 3768 §5.3.7"};
+  if (!wire) return;
+  if (intervalMs % wire->unitMs != 0)
+    ctx.error(at, field,
+              field + " " + v + " is not a multiple of " + std::to_string(wire->unitMs) + " ms (" +
+                  wire->what + ")");
+  else if (intervalMs > wire->maxMs)
+    ctx.error(at, field,
+              field + " " + v + " above " + std::to_string(wire->maxMs) + " (" + wire->what + ")");
 }
 
 void validateDirectors(Context& ctx) {
@@ -118,10 +116,7 @@ void validateDirectors(Context& ctx) {
   for (int i = 0; i < c.director_size(); ++i) {
     const Director& d = c.director(i);
     Located at = ctx.root.child("director", i);
-    if (ctx.identifier(at, "name", d.name(), "director") && ctx.directors.find(d.name()) != i)
-      ctx.error(at, "name",
-                "duplicate director " + quote(d.name()) + " (first defined at " +
-                    ctx.directors.firstAt(d.name()) + ")");
+    ctx.uniqueName(at, d.name(), "director", ctx.directors, i);
     ctx.range(at, "priority", d.priority(), 1, 255);
     std::set<std::string> onLinks;
     for (int j = 0; j < d.address_size(); ++j) {
@@ -197,10 +192,7 @@ void validateHeartbeat(Context& ctx) {
   for (int i = 0; i < hb.link_size(); ++i) {
     const Link& l = hb.link(i);
     Located lat = at.child("link", i);
-    if (ctx.identifier(lat, "name", l.name(), "link") && ctx.links.find(l.name()) != i)
-      ctx.error(lat, "name",
-                "duplicate link " + quote(l.name()) + " (first defined at " +
-                    ctx.links.firstAt(l.name()) + ")");
+    ctx.uniqueName(lat, l.name(), "link", ctx.links, i);
     if (l.interface().empty())
       ctx.error(lat, "interface", "interface is required");
     else if (!rules::isInterfaceName(l.interface()))
@@ -225,10 +217,7 @@ void validateInstances(Context& ctx) {
   for (int i = 0; i < c.instance_size(); ++i) {
     const Instance& in = c.instance(i);
     Located at = ctx.root.child("instance", i);
-    if (ctx.identifier(at, "name", in.name(), "instance") && ctx.instances.find(in.name()) != i)
-      ctx.error(at, "name",
-                "duplicate instance " + quote(in.name()) + " (first defined at " +
-                    ctx.instances.firstAt(in.name()) + ")");
+    ctx.uniqueName(at, in.name(), "instance", ctx.instances, i);
     bool vridOk = false;
     if (!in.has_vrid())
       ctx.error(at, "vrid", "vrid is required (1..255)");
@@ -263,12 +252,15 @@ void validateInstances(Context& ctx) {
                     (names.empty() ? "" : ": " + names) + ")");
     }
     if (vridOk) {
-      for (const auto& l : links) {
+      // Without heartbeat links (a single director) vrids are still unique:
+      // they name the instance in logs, notify hooks and the control API.
+      std::vector<std::string> scopes = links.empty() ? std::vector<std::string>{""} : links;
+      for (const auto& l : scopes) {
         auto [it, fresh] = vridOwner.emplace(std::make_pair(l, in.vrid()), in.name());
         if (!fresh)
           ctx.error(at, "vrid",
                     "vrid " + std::to_string(in.vrid()) + " is already used by instance " +
-                        quote(it->second) + " on link " + quote(l));
+                        quote(it->second) + (l.empty() ? "" : " on link " + quote(l)));
       }
     }
 
@@ -359,16 +351,11 @@ void validateInstances(Context& ctx) {
 
 void validateSyncGroups(Context& ctx) {
   const Config& c = ctx.config;
-  NameIndex names;
   std::map<std::string, std::string> member;  // instance -> sync group
   for (int i = 0; i < c.sync_group_size(); ++i) {
     const SyncGroup& g = c.sync_group(i);
     Located at = ctx.root.child("sync_group", i);
-    if (ctx.identifier(at, "name", g.name(), "sync group") &&
-        !names.insert(g.name(), i, at.where("name")))
-      ctx.error(at, "name",
-                "duplicate sync group " + quote(g.name()) + " (first defined at " +
-                    names.firstAt(g.name()) + ")");
+    ctx.uniqueName(at, g.name(), "sync group", ctx.syncGroups, i);
     if (g.instance_size() < 2)
       ctx.error(at, "instance",
                 "a sync group needs at least two instances (has " +

@@ -46,7 +46,7 @@ struct Context {
   const Located& root;
   Diagnostics& out;
 
-  NameIndex directors, links, instances, vipGroups, trackers, checks, services;
+  NameIndex directors, links, instances, syncGroups, vipGroups, trackers, checks, services;
   // Address family spoken on each heartbeat link (from the first director
   // address that parses on it).
   std::unordered_map<std::string, Family> linkFamily;
@@ -66,6 +66,10 @@ struct Context {
   // Reports a missing or malformed identifier; returns ok.
   bool identifier(const Located& at, const std::string& field, const std::string& value,
                   const char* what);
+  // The `name` of element `i` of a named section: a valid identifier, and
+  // the first definition of that name in `index`.
+  void uniqueName(const Located& at, const std::string& name, const char* what,
+                  const NameIndex& index, int i);
   // Reports an argv whose program is missing or not an absolute path.
   void argv(const Located& at, const std::string& field,
             const google::protobuf::RepeatedPtrField<std::string>& argv, bool required);

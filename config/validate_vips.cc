@@ -15,10 +15,7 @@ void validateVipGroups(Context& ctx) {
   for (int i = 0; i < c.vip_group_size(); ++i) {
     const VipGroup& g = c.vip_group(i);
     Located at = ctx.root.child("vip_group", i);
-    if (ctx.identifier(at, "name", g.name(), "vip group") && ctx.vipGroups.find(g.name()) != i)
-      ctx.error(at, "name",
-                "duplicate vip group " + quote(g.name()) + " (first defined at " +
-                    ctx.vipGroups.firstAt(g.name()) + ")");
+    ctx.uniqueName(at, g.name(), "vip group", ctx.vipGroups, i);
     if (g.vip_size() == 0) ctx.error(at, "vip", "a vip group needs at least one vip");
     for (int j = 0; j < g.vip_size(); ++j) {
       const Vip& v = g.vip(j);
@@ -75,10 +72,7 @@ void validateTrackers(Context& ctx) {
   for (int i = 0; i < c.tracker_size(); ++i) {
     const Tracker& t = c.tracker(i);
     Located at = ctx.root.child("tracker", i);
-    if (ctx.identifier(at, "name", t.name(), "tracker") && ctx.trackers.find(t.name()) != i)
-      ctx.error(at, "name",
-                "duplicate tracker " + quote(t.name()) + " (first defined at " +
-                    ctx.trackers.firstAt(t.name()) + ")");
+    ctx.uniqueName(at, t.name(), "tracker", ctx.trackers, i);
     // A priority moves within 1..254 for a non-owner (RFC 5798 §5.2.4).
     if (t.weight() < -254 || t.weight() > 254)
       ctx.error(at, "weight", "weight " + std::to_string(t.weight()) + " outside -254..254");

@@ -130,7 +130,7 @@ TEST(Heartbeat, Vrrp3IntervalIsCentiseconds) {
   EXPECT_TRUE(valid(edit(vrrp, "  protocol: VRRP3\n", "  protocol: VRRP3\n  interval_ms: 1010\n")));
   EXPECT_TRUE(onlyError(edit(vrrp, "  protocol: VRRP3\n", "  protocol: VRRP3\n  interval_ms: 1005\n"),
                         "heartbeat.interval_ms",
-                        "interval_ms 1005 is not a multiple of 10 ms (VRRP3 carries centiseconds)"));
+                        "interval_ms 1005 is not a multiple of 10 ms (VRRP3 carries 12-bit centiseconds, RFC 5798 §5.2.7)"));
   std::string slow = edit(vrrp, "  protocol: VRRP3\n",
                           "  protocol: VRRP3\n  interval_ms: 40960\n  failover_limit_ms: 200000\n");
   EXPECT_TRUE(onlyError(slow, "heartbeat.interval_ms", "interval_ms 40960 above 40950"));
@@ -139,7 +139,7 @@ TEST(Heartbeat, Vrrp3IntervalIsCentiseconds) {
 
 TEST(Heartbeat, Vrrp2IntervalIsSeconds) {
   std::string vrrp = base(kKey, "  protocol: VRRP2\n  interval_ms: 1500\n");
-  EXPECT_TRUE(onlyError(vrrp, "heartbeat.interval_ms", "is not a multiple of 1000 ms (VRRP2 carries seconds)"));
+  EXPECT_TRUE(onlyError(vrrp, "heartbeat.interval_ms", "is not a multiple of 1000 ms (VRRP2 carries 8-bit seconds"));
   EXPECT_TRUE(valid(edit(vrrp, "1500", "2000")));
 }
 
@@ -344,6 +344,11 @@ TEST(Instances, SingleDirectorNeedsNoHeartbeat) {
   EXPECT_TRUE(valid(single));
   EXPECT_TRUE(onlyError(edit(single, "  vrid: 51\n", "  vrid: 51\n  link: \"lan\"\n"), "instance[0].link[0]",
                         "unknown heartbeat link 'lan'"));
+  // vrids stay unique without links.
+  auto r = load(single + "instance { name: \"VI_2\" vrid: 51 }\n");
+  ASSERT_EQ(r.errors.size(), 1u) << dump(r);
+  EXPECT_EQ(r.errors[0].field, "instance[1].vrid");
+  EXPECT_EQ(r.errors[0].message, "vrid 51 is already used by instance 'VI_1'");
 }
 
 // ---- sync groups
