@@ -160,7 +160,7 @@ void Engine::apply(const Actions& actions) {
         break;
       case Action::Kind::kTransition: {
         ++counters_.transitions;
-        TransitionEvent e;
+        Transition e;
         e.instance = in.name;
         e.from = a.from;
         e.to = a.to;
@@ -168,10 +168,9 @@ void Engine::apply(const Actions& actions) {
         e.priority = a.priority;
         e.unixMs = wallMs();
         e.vipGroups = in.vipGroups;
-        e.notify = &in.notify;
         e.line = "instance=" + in.name + " " + stateName(a.from) + " -> " + stateName(a.to) +
                  " reason=" + reasonName(a.reason) + " prio=" + std::to_string(a.priority);
-        obs_.onTransition(e);
+        obs_.onTransition(e, a.instance);
         break;
       }
       case Action::Kind::kReassert:
@@ -321,7 +320,17 @@ void Engine::onNative(const ReceivedPacket& p) {
   }
 }
 
-void Engine::onVrrp(const ReceivedPacket& p) {
+void Engine::onVrrp(const ReceivedPacket& raw) {
+  ReceivedPacket p = raw;
+  if (raw.ipv4Header) {
+    auto h = parseIpv4(raw.bytes);
+    if (!h.ok()) return drop(h.drop);
+    if (h.value.protocol != kIpProtoVrrp) return drop(DropReason::kMalformed);
+    p.src = h.value.src;
+    p.dst = h.value.dst;
+    p.ttl = h.value.ttl;
+    p.bytes = h.value.payload;
+  }
   const LinkModel& link = model_.links[p.link];
   const Family fam = link.local.family();
   auto dec = decodeVrrp(p.bytes, vrrpVersion(model_.protocol), fam, p.src, p.dst);

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "heartbeat/election.h"
+#include "heartbeat/heartbeat.h"
 #include "heartbeat/model.h"
 #include "proto/heartbeat.pb.h"
 
@@ -26,8 +27,11 @@ struct ReceivedPacket {
   IpAddress src;
   IpAddress dst;
   int ttl = -1;  // IPv4 TTL / IPv6 hop limit; -1 = not known (NATIVE over UDP)
-  // NATIVE: the UDP payload. VRRP: the VRRP message (IP header removed).
+  // NATIVE: the UDP payload. VRRP: the VRRP message, or with ipv4Header the
+  // whole IPv4 packet as an AF_INET raw socket returns it (src, dst and ttl
+  // then come from the header).
   std::span<const uint8_t> bytes;
+  bool ipv4Header = false;
 };
 
 // The OS side of sending, injected (DESIGN.md style 4).
@@ -39,23 +43,11 @@ class PacketIo {
   virtual Status send(size_t link, const IpAddress& dst, std::span<const uint8_t> bytes) = 0;
 };
 
-struct TransitionEvent {
-  std::string instance;
-  State from = State::kInit;
-  State to = State::kInit;
-  Reason reason = Reason::kStartup;
-  uint8_t priority = 0;
-  int64_t unixMs = 0;
-  std::vector<std::string> vipGroups;
-  const NotifyModel* notify = nullptr;  // the instance's hooks (global ones: Model::notify)
-  // "instance=web BACKUP -> MASTER reason=master-down-timer prio=100"
-  std::string line;
-};
-
 class EngineObserver {
  public:
   virtual ~EngineObserver() = default;
-  virtual void onTransition(const TransitionEvent& e) = 0;
+  // `instance` indexes Model::instances (for its notify hooks).
+  virtual void onTransition(const Transition& t, size_t instance) = 0;
   // A MASTER heard a lower master: announce this instance's VIPs again.
   virtual void onReassert(const std::string& instance, const std::vector<std::string>& vipGroups) = 0;
   // Something an operator should read once (config digest mismatch, ...).

@@ -52,13 +52,16 @@ config::Config parse(const std::string& text) {
 
 class Recorder final : public EngineObserver {
  public:
-  void onTransition(const TransitionEvent& e) override { transitions.push_back(e); }
+  void onTransition(const Transition& e, size_t instance) override {
+    transitions.push_back(e);
+    EXPECT_EQ(instance, 0u);
+  }
   void onReassert(const std::string& instance, const std::vector<std::string>& groups) override {
     reasserts.push_back(instance);
     EXPECT_EQ(groups, std::vector<std::string>{"web"});
   }
   void onNotice(bool warning, const std::string& text) override { notices.push_back(text); }
-  std::vector<TransitionEvent> transitions;
+  std::vector<Transition> transitions;
   std::vector<std::string> reasserts;
   std::vector<std::string> notices;
 };
