@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/import/command.h"
 #include "config/config.h"
 #include "core/framing.h"
 #include "proto/control.pb.h"
@@ -44,6 +45,8 @@ void usage(std::ostream& out) {
          "  remove-server SERVICE RS    remove a real server until the next reload\n"
          "  failover [INSTANCE] [--for SECONDS]   give up MASTER (lower priority)\n"
          "  config-test FILE            validate a config file without a daemon\n"
+         "  import keepalived FILE...   convert keepalived.conf (one per director) to lvsd config\n"
+         "  import ipvsadm FILE|-       convert `ipvsadm -S -n` output to lvsd config\n"
          "  ipvsadm ARGS...             ipvsadm-compatible front end\n"
          "socket: -s, $LVSD_SOCKET, or /run/lvsd/lvsd.sock\n";
 }
@@ -225,6 +228,8 @@ int main(int argc, char** argv) {
     return kExitUsage;
 #endif
   }
+  // Converters (cli/import): work offline, need no daemon.
+  if (cmd == "import") return import::runImport(args, std::cout, std::cerr);
   if (cmd == "config-test") {
     if (rest.size() != 1) {
       std::cerr << "usage: lvsctl config-test FILE\n";

@@ -118,8 +118,9 @@ class Converter {
         out.push_back({t.substr(0, eq), x.column});
         out.push_back({t.substr(eq + 1), x.column + static_cast<int>(eq) + 1});
       } else if (t.size() > 2 && t[0] == '-' && t[1] != '-' &&
-                 t.find_first_not_of("LlSZCncn6") == std::string::npos) {
-        for (size_t k = 1; k < t.size(); ++k) out.push_back({std::string("-") + t[k], x.column + static_cast<int>(k)});
+                 t.find_first_not_of("LlSZCncn6", 1) == std::string::npos) {
+        for (size_t k = 1; k < t.size(); ++k)
+          out.push_back({std::string("-") + t[k], x.column + static_cast<int>(k) - 1});
       } else {
         out.push_back(x);
       }

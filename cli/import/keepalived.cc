@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "cli/import/import.h"
 #include "cli/import/keepalived_parse.h"
@@ -172,8 +173,17 @@ class HostConverter {
 
   std::string argOr(const Stmt& s, size_t i) const { return i < s.argc() ? s.arg(i).text : ""; }
 
+  // Too few arguments is an error; extra words are ignored as keepalived
+  // ignores them (it reads one statement per line, so "url { path /x
+  // status_code 200 }" never sets the status code).
   bool needArgs(const Stmt& s, size_t lo, size_t hi) {
-    if (s.argc() >= lo && s.argc() <= hi) return true;
+    if (s.argc() > hi) {
+      std::string extra;
+      for (size_t i = hi; i < s.argc(); ++i) extra += (i > hi ? " " : "") + s.arg(i).text;
+      note(s.arg(hi), "'" + extra + "' after " + s.keyword() +
+                          " is ignored, as keepalived ignores it (one statement per line)");
+    }
+    if (s.argc() >= lo) return true;
     std::string want = lo == hi ? std::to_string(lo) : std::to_string(lo) + ".." + std::to_string(hi);
     error(s.kw(), s.keyword() + " takes " + want + " argument(s), got " + std::to_string(s.argc()));
     return false;
@@ -614,6 +624,8 @@ class HostConverter {
     if (!argv->empty() && argv->Get(0).front() != '/')
       unsupported(s.arg(0), "program '" + argv->Get(0) +
                                 "' is not an absolute path: lvsd runs hooks without a shell or PATH");
+    else if (s.keyword() != "notify")
+      note(s.kw(), s.keyword() + ": lvsd appends INSTANCE OLD NEW REASON to the command line");
   }
 
   void instance(const Stmt& s) {
@@ -1054,7 +1066,7 @@ class HostConverter {
       auto a = address(s.arg(0), "virtual_server");
       if (!a) return;
       Key k{*a, 0, false, std::nullopt, std::nullopt, s.arg(0)};
-      if (s.argc() == 2) {
+      if (s.argc() >= 2) {
         auto p = integer(s.arg(1), 0, 65535, "virtual_server port");
         if (!p) return;
         k.port = static_cast<uint16_t>(*p);
@@ -1233,7 +1245,7 @@ class HostConverter {
         auto m = integer(e.arg(0), 1, 0xffffffffu, "fwmark");
         if (!m) continue;
         Key k{std::nullopt, 0, false, static_cast<uint32_t>(*m), std::nullopt, e.kw()};
-        if (e.argc() == 2) {
+        if (e.argc() >= 2) {
           if (e.arg(1).text == "inet6") k.family = config::INET6;
           else if (e.arg(1).text == "inet") k.family = config::INET;
           else error(e.arg(1), "expected inet or inet6");
@@ -1243,7 +1255,7 @@ class HostConverter {
       }
       if (!needArgs(e, 0, 1)) continue;
       std::optional<uint16_t> port;
-      if (e.argc() == 1) {
+      if (e.argc() >= 1) {
         auto p = integer(e.arg(0), 0, 65535, "port");
         if (!p) continue;
         port = static_cast<uint16_t>(*p);
@@ -1336,7 +1348,10 @@ class HostConverter {
       if (inheritable(c, d)) continue;
       if (k == "weight") {
         if (needArgs(c, 1, 1))
-          if (auto v = integer(c.arg(0), 0, 2147483647, k)) r.set_weight(static_cast<uint32_t>(*v));
+          if (auto v = integer(c.arg(0), 0, 2147483647, k)) {
+            if (*v != 1) r.set_weight(static_cast<uint32_t>(*v));  // 1 is both tools' default
+            else r.clear_weight();
+          }
       } else if (k == "lvs_method" || k == "lb_kind") {
         haveFwd = forwarding(c, fwd, tun);
       } else if (k == "uthreshold") {
@@ -2030,6 +2045,13 @@ ImportResult importKeepalived(const std::vector<std::string>& files, const Keepa
                                 " (lvsd finds itself by --name or the host name)"});
   }
   Merger(hosts, r).run();
+  // Report in reading order: the given files first, then included ones.
+  std::map<std::string, size_t> rank;
+  for (size_t i = 0; i < files.size(); ++i) rank.emplace(files[i], i);
+  for (const auto& p : r.problems) rank.emplace(p.file, rank.size());
+  std::stable_sort(r.problems.begin(), r.problems.end(), [&](const Problem& a, const Problem& b) {
+    return std::tie(rank[a.file], a.line, a.column) < std::tie(rank[b.file], b.line, b.column);
+  });
   r.header.push_back("lvsd configuration converted from keepalived by `lvsctl import keepalived`.");
   for (const Host& h : hosts) r.header.push_back("director " + h.name + ": " + h.file);
   if (!r.complete())
