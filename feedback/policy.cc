@@ -132,7 +132,7 @@ class Adaptive final : public Policy {
       State& s = state_[i];
       double base = kAdaptiveBaseline * std::max<uint32_t>(l.configuredWeight, 1) / maxCfg;
       if (!s.started) {
-        s.weight = base;
+        s.weight = s.published = base;
         s.started = true;
       }
       double memRel = memMean > 0 ? std::max(l.memoryKb, 0.0) / memMean : 1.0;
@@ -141,18 +141,13 @@ class Adaptive final : public Policy {
       s.smoothed = s.seen ? p_.ewmaAlpha * error + (1 - p_.ewmaAlpha) * s.smoothed : error;
       s.seen = true;
 
-      double factor = 1.0;
+      double factor;
       if (isStalled(l, p_)) {
         factor = 1.0 - p_.maxStep;
         out[i].reason = Reason::kStalled;
       } else {
         out[i].reason = Reason::kPolicy;
-        double mag = std::fabs(s.smoothed);
-        // Enter correction beyond the band, leave it inside half the band.
-        if (!s.correcting && mag > p_.hysteresis) s.correcting = true;
-        if (s.correcting && mag < p_.hysteresis / 2) s.correcting = false;
-        if (s.correcting)
-          factor = std::clamp(1.0 + p_.gain * s.smoothed, 1.0 - p_.maxStep, 1.0 + p_.maxStep);
+        factor = std::clamp(1.0 + p_.gain * s.smoothed, 1.0 - p_.maxStep, 1.0 + p_.maxStep);
       }
       s.weight = clampReal(s.weight * factor);
       baseSum += base;
@@ -162,9 +157,24 @@ class Adaptive final : public Policy {
     // resolution and stay away from the bounds: shares are what wlc uses.
     if (weightSum > 0 && (weightSum > 2 * baseSum || weightSum < baseSum / 2)) {
       double k = baseSum / weightSum;
-      for (size_t i : live) state_[i].weight = clampReal(state_[i].weight * k);
+      for (size_t i : live) {
+        state_[i].weight = clampReal(state_[i].weight * k);
+        state_[i].published = clampReal(state_[i].published * k);
+      }
     }
-    for (size_t i : live) out[i].weight = clampWeight(state_[i].weight, p_);
+    // Hysteresis on the output: the internal weight integrates every error
+    // (so the imbalance is driven to zero on average), but a new weight is
+    // published only when it is hysteresis away from the published one (or
+    // the server is stalled), so that small noise causes no edits.
+    for (size_t i : live) {
+      State& s = state_[i];
+      double pub = s.published;
+      bool atBound = s.weight != pub && (s.weight == clampReal(0) || s.weight == clampReal(1e300));
+      if (out[i].reason == Reason::kStalled || atBound ||
+          std::fabs(s.weight - pub) >= p_.hysteresis * pub)
+        s.published = s.weight;
+      out[i].weight = clampWeight(s.published, p_);
+    }
     return out;
   }
 
@@ -172,9 +182,9 @@ class Adaptive final : public Policy {
   struct State {
     bool started = false;
     bool seen = false;
-    bool correcting = false;
-    double weight = 0;
-    double smoothed = 0;
+    double weight = 0;     // internal (integrating)
+    double published = 0;  // what the last update returned
+    double smoothed = 0;   // EWMA of the relative headroom error
   };
   static double idleCpus(const ServerLoad& l) {
     return std::clamp(l.cpuIdlePct, 0.0, 100.0) / 100.0 * std::max(l.cpus, 1.0);

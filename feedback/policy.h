@@ -16,10 +16,12 @@
 //             w_max = K + weight_diff, K = C / weight_diff.
 //   adaptive  ours: integral control of headroom. Each server's relative
 //             headroom (memory and CPU, configurable mix) against the
-//             cluster mean is smoothed (EWMA); outside a hysteresis band
-//             the weight is multiplied by (1 + gain × error), bounded by
-//             ±max_step per update; a stalled server (blocked I/O or
-//             swap-out) is stepped down, never to 0.
+//             cluster mean is smoothed (EWMA); every update multiplies the
+//             server's internal weight by (1 + gain × error), bounded by
+//             ±max_step; the weight is published only when it moved at
+//             least hysteresis away from the last published one; a stalled
+//             server (blocked I/O or swap-out) is stepped down at once,
+//             never to 0.
 //
 // m_i is the server's memory (MemAvailable, or MemFree as in the paper),
 // P the average memory per server process (3,500 KB in the paper), C the

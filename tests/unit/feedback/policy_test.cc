@@ -250,23 +250,30 @@ TEST(Adaptive, SmallErrorMovesByGainTimesError) {
             (std::vector<uint32_t>{1100, 900}));
 }
 
-TEST(Adaptive, HysteresisBandHoldsWeights) {
+TEST(Adaptive, HysteresisHoldsSmallChangesButIntegratesThem) {
   auto pol = makePolicy(Feedback::ADAPTIVE, memoryOnly());
-  // 3% off the mean: inside the 5% band, nothing moves.
+  // 3% off the mean: the internal weights move to 1030/970, but a 3% change
+  // is below the 5% hysteresis, so nothing is published.
   EXPECT_EQ(weightsOf(pol->update({load(103000), load(97000)})),
             (std::vector<uint32_t>{1000, 1000}));
-  // 8%: correction starts.
-  EXPECT_EQ(weightsOf(pol->update({load(108000), load(92000)})),
-            (std::vector<uint32_t>{1080, 920}));
-  // 3%: still correcting (leaves the band only below 2.5%).
+  // Still 3%: internal 1060.9/940.9, now 6% away: published.
   EXPECT_EQ(weightsOf(pol->update({load(103000), load(97000)})),
-            (std::vector<uint32_t>{1112, 892}));
-  // 2%: stops.
-  EXPECT_EQ(weightsOf(pol->update({load(102000), load(98000)})),
-            (std::vector<uint32_t>{1112, 892}));
-  // 4%: inside the band again, no re-entry.
-  EXPECT_EQ(weightsOf(pol->update({load(104000), load(96000)})),
-            (std::vector<uint32_t>{1112, 892}));
+            (std::vector<uint32_t>{1061, 941}));
+  // Balanced: the integral holds, nothing moves.
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(weightsOf(pol->update({load(100000), load(100000)})),
+              (std::vector<uint32_t>{1061, 941}));
+  // 1% the other way for a while: small steps add up before they show.
+  std::vector<uint32_t> w;
+  int rounds = 0;
+  do {
+    w = weightsOf(pol->update({load(99000), load(101000)}));
+    ++rounds;
+  } while (w[0] == 1061 && rounds < 20);
+  // Server 1 passes 5% of 941 after 5 steps (988.9), server 0 needs 6
+  // (1060.9 x 0.99^6 = 998.8, more than 5% of 1061 below it).
+  EXPECT_EQ(rounds, 6);
+  EXPECT_EQ(w, (std::vector<uint32_t>{999, 989}));
 }
 
 TEST(Adaptive, EwmaDampsASingleSpike) {
