@@ -144,7 +144,7 @@ class CheckManager::Impl {
 
   // Combines the outputs of a real server's checks: up when all are up;
   // the lowest dynamic weight; drain when any asks for it.
-  void refreshServer(size_t p, size_t r) {
+  CheckOutput combine(size_t p, size_t r) const {
     CheckOutput out;
     out.health = Health::kUp;
     std::string upReason;
@@ -165,7 +165,11 @@ class CheckManager::Impl {
       out.weight.reset();
       out.drain = false;
     }
-    pools_[p].logic->setCheckOutput(r, std::move(out));
+    return out;
+  }
+
+  void refreshServer(size_t p, size_t r) {
+    pools_[p].logic->setCheckOutput(r, combine(p, r));
     markDirty(p);
   }
 
@@ -331,7 +335,7 @@ class CheckManager::Impl {
           if (d.realServer == static_cast<int>(r)) rs.weight = d.weight;
         rs.adminDrain = L.admin(r).drain;
         rs.adminWeight = L.admin(r).weight;
-        rs.lastCheck = L.checkOutput(r).reason;
+        rs.lastCheck = combine(&pe - pools_.data(), r).reason;  // live, not as of the last change
         ss.realServers.push_back(std::move(rs));
       }
       s.services.push_back(std::move(ss));
