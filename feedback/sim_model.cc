@@ -221,6 +221,7 @@ RunResult run(const RunSpec& spec) {
       for (size_t i = 0; i < n; ++i) {
         uint32_t nw = decisions[i].weight.value_or(1);
         if (nw != weights[i]) ++out.weightEdits;
+        if (nw == 0) ++out.zeroWeights;
         weights[i] = nw;
       }
       if (n >= 2) {

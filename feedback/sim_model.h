@@ -88,6 +88,8 @@ struct RunResult {
   uint64_t weightEdits = 0;  // weight changes applied (ipvsadm -e)
   // How often the sign of (w_0 − w_1) flipped: the paper's "wave".
   uint64_t weightFlips = 0;
+  // (poll, server) pairs that left a server at weight 0 (a stall, paper policies).
+  uint64_t zeroWeights = 0;
   double meanExpensiveLatencyS = 0;
 };
 

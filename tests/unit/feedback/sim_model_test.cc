@@ -98,16 +98,18 @@ TEST(Run, SlowerServerHoldsMoreMemoryUnderWlc) {
   EXPECT_GT(r.servers[0].connections, r.servers[1].connections);
 }
 
-TEST(Run, StalledServersGetNothingUnderPaperPolicies) {
+TEST(Run, StallZeroesPaperWeightsButNotAdaptive) {
   RunSpec s = small();
   s.servers[1].totalKb = 150 * 1024;  // its base and pool nearly fill it: it swaps
   RunResult wlc = run(s);
   EXPECT_GT(wlc.servers[1].swappedOutKb, 0);
+  EXPECT_EQ(wlc.zeroWeights, 0u);
   s.policy = config::Feedback::PAPER_1;
-  RunResult paper = run(s);
-  EXPECT_GT(paper.weightEdits, 0u);
-  // Weight 0 while it swaps: it gets clearly fewer connections than under wlc.
-  EXPECT_LT(paper.servers[1].connections, wlc.servers[1].connections * 9 / 10);
+  EXPECT_GT(run(s).zeroWeights, 0u);
+  s.policy = config::Feedback::ADAPTIVE;
+  RunResult adaptive = run(s);
+  EXPECT_GT(adaptive.weightEdits, 0u);
+  EXPECT_EQ(adaptive.zeroWeights, 0u);  // reduced, never zeroed
 }
 
 }  // namespace
