@@ -204,6 +204,13 @@ std::vector<WeightUpdate> ServiceEngine::resetAll(const std::string& why) {
   return out;
 }
 
+std::vector<WeightUpdate> ServiceEngine::currentState(const std::string& why) const {
+  std::vector<WeightUpdate> out;
+  for (const auto& s : servers_)
+    if (s.published.kind != Kind::kConfigured) out.push_back(makeUpdate(s, s.published, why, s.published));
+  return out;
+}
+
 RealServerView ServiceEngine::view(size_t i) const {
   const Server& s = servers_.at(i);
   RealServerView v;

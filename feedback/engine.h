@@ -63,6 +63,10 @@ class ServiceEngine {
   // configured weight (on reload of a changed service, or removal).
   std::vector<WeightUpdate> resetAll(const std::string& why);
 
+  // The current non-configured state of every server, as updates (for a
+  // consumer that rebuilt its state, e.g. after a reload).
+  std::vector<WeightUpdate> currentState(const std::string& why) const;
+
   RealServerView view(size_t i) const;
 
  private:

@@ -98,8 +98,10 @@ class FeedbackManager {
   // Starts polling for every service with a policy. Call once.
   Status start(const config::Config& config);
   // Services whose feedback settings and real servers are unchanged keep
-  // their policy state and published weights; others restart (servers that
-  // had a dynamic weight are sent back to configured first).
+  // their policy state and published weights, and their non-configured
+  // states are reported again (so the consumer may clear its table before
+  // calling reload); others restart (servers that had a dynamic weight are
+  // sent back to configured first).
   Status reload(const config::Config& config);
   // Stops polling; publishes nothing.
   void stop();

@@ -189,6 +189,11 @@ class FeedbackManager::Impl {
       });
       if (it != services_.end()) {
         next.push_back(std::move(*it));  // keeps its state, timer and queries
+        // The consumer may have rebuilt its tables: say again what holds.
+        for (const auto& u : next.back()->engine.currentState("reload")) {
+          log()->debug("{}", u.line);
+          if (cb_.onWeight) cb_.onWeight(u);
+        }
         continue;
       }
       // Changed (or new): whatever the old engine published for this key

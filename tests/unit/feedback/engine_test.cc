@@ -233,6 +233,23 @@ TEST(Engine, ResetAllReturnsToConfigured) {
   EXPECT_TRUE(e.resetAll("again").empty());
 }
 
+TEST(Engine, CurrentStateRepeatsOnlyNonConfigured) {
+  ServiceEngine e = engineFor(kConfig, 0);
+  EXPECT_TRUE(e.currentState("reload").empty());
+  e.report(0, report(117500));
+  e.report(1, report(100000));
+  auto published = e.evaluate().updates;
+  auto again = e.currentState("reload");
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].weight, published[0].weight);
+  EXPECT_EQ(again[0].kind, Kind::kDynamic);
+  EXPECT_EQ(again[0].reason, "reload");
+  // Nothing changed: the next round publishes nothing.
+  e.report(0, report(117500));
+  e.report(1, report(100000));
+  EXPECT_TRUE(e.evaluate().updates.empty());
+}
+
 TEST(Engine, PolicyNoneOnlyTracksAgentStates) {
   ServiceEngine e = engineFor(R"(virtual_service { address: "192.0.2.10:80"
       real_server { address: "10.0.0.1:80" weight: 3 } })", 0);
