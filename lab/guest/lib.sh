@@ -523,7 +523,7 @@ expect_ipvs_stat() {
   _es_end=$(($(lab_uptime_cs) + 500))
   while :; do
     _es_v=$(ipvs_stat "$1" "$2" "$3" "$4")
-    if [ -n "$_es_v" ] && [ "$_es_v" "$5" "$6" ]; then
+    if [ -n "$_es_v" ] && test "$_es_v" "$5" "$6"; then
       log "ok: $7: $_es_v ($5 $6)"
       return 0
     fi

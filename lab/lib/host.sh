@@ -150,12 +150,13 @@ lab_libs_of() {
 
 # Appends "SRC<TAB>DEST" lines for a program and its libraries to $1.
 lab_add_program() {
-  local manifest=$1 src=$2 dest=$3 lib
+  local manifest=$1 src=$2 dest=$3 lib libs
   printf '%s\t%s\n' "$src" "$dest" >>"$manifest"
+  libs=$(lab_libs_of "$src") || exit 2 # lab_die ran in the subshell
   while IFS= read -r lib; do
     [[ -n $lib ]] || continue
     printf '%s\t%s\n' "$(readlink -f "$lib")" "$(lab_guest_path "$lib")" >>"$manifest"
-  done < <(lab_libs_of "$src")
+  done <<<"$libs"
 }
 
 # Writes the base manifest: busybox, labnet, tools, modules, kernel metadata.
@@ -351,19 +352,20 @@ lab_run_archive() {
   # lvsd, lvsctl, lvs-agent and test helpers, if built
   local bindir=$LAB_BUILD/bin
   if [[ -d $bindir ]]; then
-    local manifest=$out.manifest f lib dest
+    local manifest=$out.manifest f lib libs dest
     : >"$manifest"
     while IFS= read -r f; do
-      if command -v strip >/dev/null 2>&1 && strip --strip-debug -o "$stage/usr/local/bin/$(basename "$f")" "$f" 2>/dev/null; then
-        :
-      else
+      # debug info stripped: smaller image, symbols kept for backtraces
+      if ! { command -v strip >/dev/null 2>&1 && strip --strip-debug -o "$stage/usr/local/bin/${f##*/}" "$f" 2>/dev/null; }; then
         cp "$f" "$stage/usr/local/bin/"
       fi
+      file_is_elf "$f" || continue
+      libs=$(lab_libs_of "$f") || exit 2 # lab_die ran in the subshell
       while IFS= read -r lib; do
         [[ -n $lib ]] || continue
         dest=$(lab_guest_path "$lib")
         grep -qxF "$dest" "$LAB_BASE_MANIFEST" || printf '%s\t%s\n' "$(readlink -f "$lib")" "$dest" >>"$manifest"
-      done < <(file_is_elf "$f" && lab_libs_of "$f")
+      done <<<"$libs"
     done < <(find "$bindir" -maxdepth 1 -type f -perm -u+x | sort)
     sort -u -o "$manifest" "$manifest"
     lab_copy_manifest "$manifest" "$stage"
@@ -404,6 +406,7 @@ lab_meta() { # NAME KEY DEFAULT: a "# lab-KEY: value" header line of the scenari
 # doesn't work!"); the timer works, skip the test.
 lab_qemu_cmd() {
   local initrd=$1 mode=$2
+  # shellcheck disable=SC2034 # used by lab/run and lab/shell
   LAB_QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "${LVSD_LAB_MEM:-1024}" -smp "${LVSD_LAB_SMP:-2}"
     -nodefaults -no-user-config -display none -no-reboot
     -kernel "$LAB_VMLINUZ" -initrd "$initrd"

@@ -27,7 +27,7 @@ step "60 sequential requests from client to $VIP:80"
 http_count client "$VIP:80" 60
 expect_no_errors
 for rs in $LAB_SERVERS; do expect_share "$rs" 1 3 10; done
-result nat_rr_elapsed_ms=$(awk '$1 == "elapsed_ms" { print $2 }' "$LAB_STATE/count")
+result nat_rr_requests=60 "nat_rr_elapsed_ms=$(awk '$1 == "elapsed_ms" { print $2 }' "$LAB_STATE/count")"
 
 step "the kernel's counters agree with the client"
 for rs in $LAB_SERVERS; do
