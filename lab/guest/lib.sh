@@ -142,11 +142,20 @@ ns() {
   ip netns exec "$_ns" "$@"
 }
 
+# nsx NODE CMD...: CMD in NODE's network namespace only (busybox nsenter):
+# cheaper than ns, for the helpers' own commands. CMD must not share a
+# busybox applet's name (nsenter would run the applet): use full paths.
+nsx() {
+  _nsx=$1
+  shift
+  nsenter --net="/run/netns/$_nsx" "$@"
+}
+
 # ipvs NODE ARGS...: Debian's ipvsadm in NODE; fails the scenario on error.
 ipvs() {
   _node=$1
   shift
-  must ip netns exec "$_node" ipvsadm "$@"
+  must nsx "$_node" ipvsadm "$@"
 }
 
 lab_host_number() { # NODE -> host number on its WAN (w) or LAN (l) side
@@ -193,15 +202,16 @@ lab_forwarding() {
     echo 1 >/proc/sys/net/ipv6/conf/all/forwarding' || fail "enabling forwarding in $1 failed"
 }
 
-# sysctl_ns NODE key=value...: write sysctls inside NODE.
+# sysctl_ns NODE key=value...: write sysctls inside NODE (one process).
 sysctl_ns() {
   _node=$1
   shift
+  _script=
   for _kv in "$@"; do
-    _k=$(echo "${_kv%%=*}" | tr . /)
-    nsenter --net="/run/netns/$_node" sh -c "echo '${_kv#*=}' >/proc/sys/$_k" ||
-      fail "sysctl $_kv in $_node failed"
+    _k=${_kv%%=*}
+    _script="$_script echo '${_kv#*=}' >/proc/sys/${_k//.//} || exit 1;"
   done
+  nsx "$_node" sh -c "$_script" || fail "sysctl $* in $_node failed"
 }
 
 # topo_create [--clients N] [--directors N] [--servers N]
@@ -331,8 +341,8 @@ dir_nat_gw() {
 # rs_nat RS...: NAT real servers answer through the director (LAN_GW).
 rs_nat() {
   for _rs in "$@"; do
-    must ip -n "$_rs" route replace default via "$LAN_GW"
-    must ip -n "$_rs" -6 route replace default via "$LAN_GW6"
+    printf 'route replace default via %s\nroute replace default via %s\n' "$LAN_GW" "$LAN_GW6" |
+      ip -n "$_rs" -b - || fail "default route of $_rs via $LAN_GW failed"
   done
 }
 
@@ -350,12 +360,16 @@ rs_dr() {
   _rs=$1
   shift
   lab_hide_vip_arp "$_rs"
+  _cmds=
   for _v in "$@"; do
     case $_v in
-    *:*) must ip -n "$_rs" addr add "$_v/128" dev lo ;;
-    *) must ip -n "$_rs" addr add "$_v/32" dev lo ;;
+    *:*) _cmds="${_cmds}addr add $_v/128 dev lo
+" ;;
+    *) _cmds="${_cmds}addr add $_v/32 dev lo
+" ;;
     esac
   done
+  [ -z "$_cmds" ] || printf '%s' "$_cmds" | ip -n "$_rs" -b - || fail "VIPs $* on lo of $_rs failed"
 }
 
 # rs_tun RS VIP...: IP-in-IP: the VIP on tunl0, reverse-path filter off (the
@@ -363,11 +377,18 @@ rs_dr() {
 rs_tun() {
   _rs=$1
   shift
-  lab_hide_vip_arp "$_rs"
-  must ip -n "$_rs" link set tunl0 up
-  sysctl_ns "$_rs" net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+  sysctl_ns "$_rs" \
+    net.ipv4.conf.lo.arp_ignore=1 net.ipv4.conf.lo.arp_announce=2 \
+    net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+    net.ipv4.conf.default.arp_ignore=1 net.ipv4.conf.default.arp_announce=2 \
+    net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 \
+    net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
     net.ipv4.conf.tunl0.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
-  for _v in "$@"; do must ip -n "$_rs" addr add "$_v/32" dev tunl0; done
+  _cmds="link set tunl0 up
+"
+  for _v in "$@"; do _cmds="${_cmds}addr add $_v/32 dev tunl0
+"; done
+  printf '%s' "$_cmds" | ip -n "$_rs" -b - || fail "VIPs $* on tunl0 of $_rs failed"
 }
 
 # rs_serve RS [labnet serve options]: start RS's services (default: HTTP on
@@ -378,7 +399,9 @@ rs_serve() {
   shift
   [ $# -gt 0 ] || set -- --http 80 --http 443 --http 8080 --echo 7 --udp 53
   rm -f "$LAB_STATE/$_rs.ready"
-  lab_bg "$_rs-serve" "$_rs" labnet serve --name "$_rs" --ready-file "$LAB_STATE/$_rs.ready" "$@"
+  (exec nsenter --net="/run/netns/$_rs" labnet serve --name "$_rs" --ready-file "$LAB_STATE/$_rs.ready" "$@" \
+    >"$LAB_STATE/$_rs-serve.log" 2>&1 </dev/null) &
+  echo $! >"$LAB_STATE/$_rs-serve.pid"
   wait_for 10 "$_rs's server to listen" test -s "$LAB_STATE/$_rs.ready"
   kill -0 "$(cat "$LAB_STATE/$_rs-serve.pid")" 2>/dev/null || fail "$_rs's server exited: $(cat "$LAB_STATE/$_rs-serve.log")"
 }
@@ -443,7 +466,7 @@ http_count() {
   _to=$2
   _n=$3
   shift 3
-  ip netns exec "$_from" labnet get "$_to" -n "$_n" "$@" >"$LAB_STATE/count" 2>&1
+  nsx "$_from" labnet get "$_to" -n "$_n" "$@" >"$LAB_STATE/count" 2>&1
   _rc=$?
   log "$_from -> $_to x$_n: $(awk '$1 == "server" { printf "%s=%s ", $2, $3 } $1 == "errors" { printf "errors=%s ", $2 } $1 == "elapsed_ms" { printf "(%s ms)", $2 }' "$LAB_STATE/count")"
   grep '^first-error' "$LAB_STATE/count" | sed 's/^/lab:   /'
@@ -508,7 +531,7 @@ expect_ne() {
 # outbytes; default conns) of the service ("TCP 10.0.0.100:80", "FWM 1") or of
 # one of its real servers ("10.1.0.101:80"). Prints nothing if absent.
 ipvs_stat() {
-  ip netns exec "$1" ipvsadm -Ln --stats 2>/dev/null | awk -v svc="$2" -v rs="$3" -v col="${4:-conns}" '
+  nsx "$1" ipvsadm -Ln --stats 2>/dev/null | awk -v svc="$2" -v rs="$3" -v col="${4:-conns}" '
     BEGIN { split("conns inpkts outpkts inbytes outbytes", names, " "); for (i in names) idx[names[i]] = i + 2 }
     $1 != "->" { cur = $1 " " $2; if (cur == svc && rs == "") { print $(idx[col]); exit } ; next }
     cur == svc && $2 == rs { print $(idx[col]); exit }'
@@ -534,7 +557,7 @@ expect_ipvs_stat() {
 
 # ipvs_active NODE SERVICE REAL_SERVER: ActiveConn of a real server (ipvsadm -Ln).
 ipvs_active() {
-  ip netns exec "$1" ipvsadm -Ln 2>/dev/null | awk -v svc="$2" -v rs="$3" '
+  nsx "$1" ipvsadm -Ln 2>/dev/null | awk -v svc="$2" -v rs="$3" '
     $1 != "->" { cur = $1 " " $2; next }
     cur == svc && $2 == rs { print $5; exit }'
 }
