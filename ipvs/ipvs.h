@@ -305,7 +305,10 @@ class Reconciler {
 
   const Table& cached() const { return cache_; }
   const Ownership& ownership() const { return ownership_; }
-  void setOwnership(Ownership o) { ownership_ = std::move(o); }
+  void setOwnership(Ownership o) {
+    ownership_ = std::move(o);
+    lastDesiredKeys_.clear();  // re-add the desired keys on the next apply
+  }
   void invalidate() { stale_ = true; }
 
   struct Counters {
@@ -314,9 +317,12 @@ class Reconciler {
   const Counters& counters() const { return counters_; }
 
  private:
+  void alignCache(const Table& desired);
+
   IpvsBackend& backend_;
   Ownership ownership_;
   Table cache_;
+  std::vector<ServiceKey> lastDesiredKeys_;
   bool stale_ = true;
   Counters counters_;
 };

@@ -2,7 +2,7 @@
 // reconciler (DESIGN.md style 7). See docs/ipvs.md for which attributes the
 // kernel edits in place (all but the keys).
 
-#include <map>
+#include <unordered_map>
 
 #include "ipvs/ipvs.h"
 
@@ -40,30 +40,57 @@ Op makeOp(OpKind kind, const Service& svc, const Destination* dest = nullptr) {
   return op;
 }
 
-// Destination keys in first-seen order, last definition wins.
-std::vector<const Destination*> uniqueDestinations(const std::vector<Destination>& in) {
-  std::vector<const Destination*> out;
-  std::map<std::pair<IpAddress, uint16_t>, size_t> index;
-  for (const auto& d : in) {
-    auto [it, inserted] = index.try_emplace({d.address, d.port}, out.size());
-    if (inserted) {
-      out.push_back(&d);
-    } else {
-      out[it->second] = &d;
-    }
+struct KeyHash {
+  size_t operator()(const ServiceKey& k) const noexcept {
+    size_t h = std::hash<IpAddress>()(k.address);
+    h = h * 31 + k.fwmark;
+    h = h * 31 + static_cast<size_t>(k.protocol);
+    h = h * 31 + k.port;
+    return h * 31 + static_cast<size_t>(k.family);
   }
-  return out;
+};
+
+struct DestHash {
+  size_t operator()(const std::pair<IpAddress, uint16_t>& k) const noexcept {
+    return std::hash<IpAddress>()(k.first) * 65537 + k.second;
+  }
+};
+
+bool sameDestinations(const std::vector<Destination>& want, const std::vector<Destination>& have) {
+  if (want.size() != have.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (!want[i].sameKey(have[i]) || destinationNeedsEdit(want[i], have[i])) return false;
+  }
+  return true;
 }
 
 void planDestinations(const Service& svc, const std::vector<Destination>& want,
                       const std::vector<Destination>& have, std::vector<Op>& ops) {
-  std::map<std::pair<IpAddress, uint16_t>, const Destination*> current;
-  for (const auto& d : have) current.emplace(std::make_pair(d.address, d.port), &d);
+  // Fast path: the same destinations in the same order (the common case
+  // once the table is programmed) need no index at all.
+  if (sameDestinations(want, have)) return;
 
-  auto wanted = uniqueDestinations(want);
+  using Key = std::pair<IpAddress, uint16_t>;
+  std::unordered_map<Key, const Destination*, DestHash> current;
+  current.reserve(have.size());
+  for (const auto& d : have) current.emplace(Key(d.address, d.port), &d);
+
+  // Destination keys in first-seen order, last definition wins.
+  std::vector<const Destination*> wanted;
+  std::unordered_map<Key, size_t, DestHash> index;
+  index.reserve(want.size());
+  for (const auto& d : want) {
+    auto [it, inserted] = index.try_emplace(Key(d.address, d.port), wanted.size());
+    if (inserted) {
+      wanted.push_back(&d);
+    } else {
+      wanted[it->second] = &d;
+    }
+  }
+
   std::vector<Op> adds;
   for (const Destination* d : wanted) {
-    auto it = current.find({d->address, d->port});
+    auto it = current.find(Key(d->address, d->port));
     if (it == current.end()) {
       adds.push_back(makeOp(OpKind::kAddDestination, svc, d));
     } else if (destinationNeedsEdit(*d, *it->second)) {
@@ -71,50 +98,70 @@ void planDestinations(const Service& svc, const std::vector<Destination>& want,
     }
   }
   ops.insert(ops.end(), adds.begin(), adds.end());
-
-  std::map<std::pair<IpAddress, uint16_t>, bool> keep;
-  for (const Destination* d : wanted) keep[{d->address, d->port}] = true;
   for (const auto& d : have) {
-    if (!keep.count({d.address, d.port})) ops.push_back(makeOp(OpKind::kDeleteDestination, svc, &d));
+    if (!index.count(Key(d.address, d.port))) ops.push_back(makeOp(OpKind::kDeleteDestination, svc, &d));
   }
 }
 
 }  // namespace
 
 std::vector<Op> plan(const Table& desired, const Table& actual, const Ownership& ownership) {
-  std::map<ServiceKey, const VirtualServer*> current;
-  for (const auto& vs : actual) current.emplace(vs.service.key, &vs);
-
-  // Last definition of a key wins, at the position of its first appearance.
-  std::vector<const VirtualServer*> wanted;
-  std::map<ServiceKey, size_t> index;
-  for (const auto& vs : desired) {
-    auto [it, inserted] = index.try_emplace(vs.service.key, wanted.size());
-    if (inserted) {
-      wanted.push_back(&vs);
-    } else {
-      wanted[it->second] = &vs;
+  std::vector<Op> ops;
+  // Fast path, no index: `actual` starts with the desired services in the
+  // same order (what Reconciler keeps its cache like). Kernel tables have
+  // unique keys, so the rest of `actual` is not desired.
+  if (desired.size() <= actual.size()) {
+    size_t i = 0;
+    while (i < desired.size() && desired[i].service.key == actual[i].service.key) ++i;
+    if (i == desired.size()) {
+      for (size_t k = 0; k < desired.size(); ++k) {
+        if (serviceNeedsEdit(desired[k].service, actual[k].service)) {
+          ops.push_back(makeOp(OpKind::kEditService, desired[k].service));
+        }
+        planDestinations(desired[k].service, desired[k].destinations, actual[k].destinations, ops);
+      }
+      for (size_t k = desired.size(); k < actual.size(); ++k) {
+        const Service& svc = actual[k].service;
+        if (ownership.wholeTable || ownership.owned.count(svc.key)) {
+          ops.push_back(makeOp(OpKind::kDeleteService, svc));
+        }
+      }
+      return ops;
     }
   }
 
-  std::vector<Op> ops;
+  // One index for both sides: key -> (last desired definition, actual).
+  struct Slot {
+    const VirtualServer* want = nullptr;
+    const VirtualServer* have = nullptr;
+    bool planned = false;
+  };
+  std::unordered_map<ServiceKey, Slot, KeyHash> slots;
+  slots.reserve(desired.size() + actual.size());
+  for (const auto& vs : actual) slots[vs.service.key].have = &vs;
+  for (const auto& vs : desired) slots[vs.service.key].want = &vs;  // last definition wins
+
   static const std::vector<Destination> kNone;
-  for (const VirtualServer* vs : wanted) {
-    auto it = current.find(vs->service.key);
-    if (it == current.end()) {
-      ops.push_back(makeOp(OpKind::kAddService, vs->service));
-      planDestinations(vs->service, vs->destinations, kNone, ops);
+  for (const auto& vs : desired) {
+    Slot& slot = slots[vs.service.key];
+    // Plan each key once, at its first appearance, with its last definition.
+    if (slot.planned) continue;
+    slot.planned = true;
+    const VirtualServer& want = *slot.want;
+    if (!slot.have) {
+      ops.push_back(makeOp(OpKind::kAddService, want.service));
+      planDestinations(want.service, want.destinations, kNone, ops);
       continue;
     }
-    if (serviceNeedsEdit(vs->service, it->second->service)) {
-      ops.push_back(makeOp(OpKind::kEditService, vs->service));
+    if (serviceNeedsEdit(want.service, slot.have->service)) {
+      ops.push_back(makeOp(OpKind::kEditService, want.service));
     }
-    planDestinations(vs->service, vs->destinations, it->second->destinations, ops);
+    planDestinations(want.service, want.destinations, slot.have->destinations, ops);
   }
 
   for (const auto& vs : actual) {
     const ServiceKey& key = vs.service.key;
-    if (index.count(key)) continue;
+    if (slots[key].want) continue;  // desired
     if (ownership.wholeTable || ownership.owned.count(key)) {
       ops.push_back(makeOp(OpKind::kDeleteService, vs.service));
     }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "fakes/fake_ipvs_backend.h"
 #include "ipvs/ipvs.h"
 
@@ -129,6 +131,32 @@ TEST(Reconciler, RemovedServicesAreDeletedBecauseLvsdOwnedThem) {
   ASSERT_EQ(k.table().size(), 2u);
   EXPECT_EQ(k.table()[0].service.key, foreign.key);
   EXPECT_FALSE(r.ownership().owned.count(tcp("192.0.2.2:80")));
+}
+
+TEST(Reconciler, CacheFollowsTheDesiredOrderAfterAKernelOrderedRead) {
+  FakeIpvsBackend k;
+  Table t = desired();
+  Table kernelOrder = t;
+  std::reverse(kernelOrder.begin(), kernelOrder.end());
+  for (auto& vs : kernelOrder) std::reverse(vs.destinations.begin(), vs.destinations.end());
+  Service foreign;
+  foreign.key = tcp("198.51.100.1:25");
+  kernelOrder.insert(kernelOrder.begin(), VirtualServer{foreign, {}});
+  k.setTable(kernelOrder);
+  Reconciler r(k, {});
+  auto rep = r.apply(t);
+  ASSERT_TRUE(rep.ok());
+  EXPECT_TRUE(rep->ops.empty());
+  ASSERT_EQ(r.cached().size(), 3u);
+  EXPECT_EQ(r.cached()[0], t[0]);  // desired order, destinations too
+  EXPECT_EQ(r.cached()[1], t[1]);
+  EXPECT_EQ(r.cached()[2].service.key, foreign.key);  // the rest after
+  // And a change is still exactly one op.
+  t[1].destinations[0].weight = 4;
+  rep = r.apply(t);
+  ASSERT_TRUE(rep.ok());
+  ASSERT_EQ(rep->ops.size(), 1u);
+  EXPECT_EQ(rep->ops[0].kind, OpKind::kEditDestination);
 }
 
 TEST(Reconciler, KernelUnavailable) {
