@@ -55,6 +55,8 @@ const char* kUsageText =
     "  --max-connections N    concurrent connections (default 64; more are closed)\n"
     "  --user NAME            user to run as when started as root (default nobody)\n"
     "  --proc DIR             proc file system to read (default /proc)\n"
+    "  --cgroup DIR           report this cgroup v2's memory and CPU (a container,\n"
+    "                         or a real server sharing a kernel), e.g. /sys/fs/cgroup/web\n"
     "  --no-swapped-scan      do not scan /proc/PID/stat for `w` (reported as 0)\n"
     "  --once                 sample one window, print the report and exit\n"
     "  --log-level LEVEL      trace debug info warn error (default info)\n"
@@ -65,6 +67,7 @@ struct Args {
   AgentServerOptions server;
   std::string user = "nobody";
   std::string proc = "/proc";
+  std::string cgroup;
   bool swappedScan = true;
   bool once = false;
   std::string logLevel = "info";
@@ -130,6 +133,7 @@ Result<Args> parseArgs(int argc, char** argv) {
     } else if (opt == "--max-connections") NUM(a.server.maxConnections, 1, 100000);
     else if (opt == "--user") STR(a.user);
     else if (opt == "--proc") STR(a.proc);
+    else if (opt == "--cgroup") STR(a.cgroup);
     else if (opt == "--no-swapped-scan") a.swappedScan = false;
     else if (opt == "--once") a.once = true;
     else if (opt == "--log-level") STR(a.logLevel);
@@ -202,7 +206,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   double pageKb = static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1024.0;
   AgentCore core(args->agent, pageKb, hostName());
-  ProcReader proc(args->proc, args->swappedScan);
+  ProcReader proc(args->proc, args->swappedScan, args->cgroup);
   AgentServer server(io, SystemClock::instance(), core, proc, args->server);
 
   if (!args->once) {

@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -221,6 +223,48 @@ Result<PidStat> parsePidStat(std::string_view text) {
   return p;
 }
 
+Result<std::optional<uint64_t>> parseCgroupMax(std::string_view text) {
+  auto w = splitWords(text.substr(0, text.find('\n')));
+  if (w.size() != 1) return Error("cgroup limit: want one value");
+  if (w[0] == "max") return std::optional<uint64_t>();
+  auto v = number(w[0], "cgroup limit");
+  if (!v) return v.error();
+  return std::optional<uint64_t>(*v);
+}
+
+Result<uint64_t> parseCgroupCounter(std::string_view text) {
+  auto w = splitWords(text.substr(0, text.find('\n')));
+  if (w.size() != 1) return Error("cgroup counter: want one value");
+  return number(w[0], "cgroup counter");
+}
+
+Result<uint64_t> parseCgroupStatField(std::string_view text, std::string_view key) {
+  std::optional<uint64_t> found;
+  std::string err;
+  forEachLine(text, [&](std::string_view line) {
+    auto w = splitWords(line);
+    if (w.size() != 2 || w[0] != key || found || !err.empty()) return;
+    auto v = number(w[1], key);
+    if (v) found = *v;
+    else err = v.error().message;
+  });
+  if (!err.empty()) return Error(err);
+  if (!found) return Error("cgroup stat: no " + std::string(key));
+  return *found;
+}
+
+Result<std::optional<double>> parseCgroupCpuMax(std::string_view text) {
+  auto w = splitWords(text.substr(0, text.find('\n')));
+  if (w.size() != 2) return Error("cpu.max: want QUOTA PERIOD");
+  auto period = number(w[1], "cpu.max period");
+  if (!period) return period.error();
+  if (*period == 0) return Error("cpu.max: period 0");
+  if (w[0] == "max") return std::optional<double>();
+  auto quota = number(w[0], "cpu.max quota");
+  if (!quota) return quota.error();
+  return std::optional<double>(static_cast<double>(*quota) / static_cast<double>(*period));
+}
+
 bool isSwappedRunnable(const PidStat& p) {
   return p.state == 'R' && p.rssPages == 0 && (p.flags & kPfKthread) == 0;
 }
@@ -299,7 +343,57 @@ Result<Reading> ProcReader::read(TimePoint at) const {
     if (!w) return w.error();
     r.swappedProcs = *w;
   }
+  if (!cgroup_.empty())
+    if (auto st = applyCgroup(r); !st) return std::move(st).takeError().context("cgroup " + cgroup_);
   return r;
+}
+
+Status ProcReader::applyCgroup(Reading& r) const {
+  auto file = [&](const char* name) { return readSmallFile(cgroup_ + "/" + name); };
+  auto curText = file("memory.current");
+  if (!curText) return curText.error();
+  auto cur = parseCgroupCounter(*curText);
+  if (!cur) return cur.error();
+  auto maxText = file("memory.max");
+  if (!maxText) return maxText.error();
+  auto max = parseCgroupMax(*maxText);
+  if (!max) return max.error();
+  auto statText = file("memory.stat");
+  if (!statText) return statText.error();
+  auto inactive = parseCgroupStatField(*statText, "inactive_file");
+  if (!inactive) return inactive.error();
+  auto cpuText = file("cpu.stat");
+  if (!cpuText) return cpuText.error();
+  auto usage = parseCgroupStatField(*cpuText, "usage_usec");
+  if (!usage) return usage.error();
+  std::optional<double> quota;
+  if (auto q = file("cpu.max")) {  // absent without the cpu controller: every CPU
+    auto parsed = parseCgroupCpuMax(*q);
+    if (!parsed) return parsed.error();
+    quota = *parsed;
+  }
+
+  uint64_t totalKb = r.mem.totalKb;
+  if (*max) totalKb = std::min<uint64_t>(totalKb, **max / 1024);
+  uint64_t curKb = *cur / 1024;
+  uint64_t usedKb = (*cur - std::min(*cur, *inactive)) / 1024;
+  r.mem.totalKb = totalKb;
+  r.mem.freeKb = totalKb - std::min(totalKb, curKb);
+  r.mem.availableKb = totalKb - std::min(totalKb, usedKb);
+  r.mem.hasAvailable = true;
+
+  // CPU as jiffy-like counters (microseconds): busy = the cgroup's usage,
+  // idle = its allowance since boot minus that, so the sampler's deltas give
+  // the unused share of the allowance over each interval.
+  double cpus = quota ? *quota : static_cast<double>(r.stat.cpus);
+  double allowanceUs = r.uptimeS * 1e6 * cpus;
+  r.stat.cpu = CpuTimes{};
+  r.stat.cpu.user = *usage;
+  r.stat.cpu.idle = allowanceUs > static_cast<double>(*usage)
+                        ? static_cast<uint64_t>(allowanceUs) - *usage
+                        : 0;
+  r.stat.cpus = static_cast<uint32_t>(std::max(1.0, std::ceil(cpus)));
+  return okStatus();
 }
 
 }  // namespace lvsd::feedback

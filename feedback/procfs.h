@@ -12,6 +12,7 @@
 //   load = /proc/loadavg
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -70,6 +71,19 @@ Result<PidStat> parsePidStat(std::string_view text);
 // Runnable, no resident pages, not a kernel thread (PF_KTHREAD).
 bool isSwappedRunnable(const PidStat& p);
 
+// cgroup v2 files of one real server's cgroup (a real server that is a
+// container, or the lab's real servers, which share one kernel).
+struct CgroupMemory {
+  uint64_t currentBytes = 0;             // memory.current
+  std::optional<uint64_t> maxBytes;      // memory.max ("max" = none)
+  uint64_t inactiveFileBytes = 0;        // memory.stat inactive_file: reclaimable
+};
+Result<std::optional<uint64_t>> parseCgroupMax(std::string_view text);  // memory.max
+Result<uint64_t> parseCgroupCounter(std::string_view text);              // memory.current
+Result<uint64_t> parseCgroupStatField(std::string_view text, std::string_view key);
+// cpu.max: "QUOTA PERIOD" or "max PERIOD"; the CPUs the quota allows, or none.
+Result<std::optional<double>> parseCgroupCpuMax(std::string_view text);
+
 // Everything one sample needs, read at one instant.
 struct Reading {
   TimePoint at{};
@@ -83,16 +97,25 @@ struct Reading {
 
 // Reads a Reading from a proc file system (the real one, or a directory
 // laid out like it in tests).
+//
+// With a cgroup directory, memory and CPU are the cgroup's: MemTotal =
+// memory.max (or the host's), MemAvailable = MemTotal − (memory.current −
+// inactive_file), MemFree = MemTotal − memory.current; CPU idle = the part
+// of the cgroup's CPU allowance (cpu.max, or every CPU) that cpu.stat's
+// usage_usec did not use. r, b, swap and load stay the host's.
 class ProcReader {
  public:
-  explicit ProcReader(std::string root = "/proc", bool countSwapped = true)
-      : root_(std::move(root)), countSwapped_(countSwapped) {}
+  explicit ProcReader(std::string root = "/proc", bool countSwapped = true,
+                      std::string cgroup = "")
+      : root_(std::move(root)), countSwapped_(countSwapped), cgroup_(std::move(cgroup)) {}
   Result<Reading> read(TimePoint at) const;
 
  private:
   Result<uint32_t> countSwapped() const;
+  Status applyCgroup(Reading& r) const;
   std::string root_;
   bool countSwapped_;
+  std::string cgroup_;
 };
 
 // Reads a whole small file (at most `limit` bytes; /proc files report size 0).

@@ -217,6 +217,60 @@ TEST_F(FakeProc, OversizedFileIsRefused) {
   EXPECT_TRUE(readSmallFile(root_ + "/big", 5000));
 }
 
+TEST(Cgroup, Parsers) {
+  EXPECT_EQ(**parseCgroupMax("268435456\n"), 268435456u);
+  EXPECT_FALSE(parseCgroupMax("max\n")->has_value());
+  EXPECT_FALSE(parseCgroupMax("lots\n"));
+  EXPECT_FALSE(parseCgroupMax("1 2\n"));
+  EXPECT_EQ(*parseCgroupCounter("4096\n"), 4096u);
+  EXPECT_FALSE(parseCgroupCounter(""));
+  const char* stat = "anon 100\nfile 200\ninactive_file 150\nactive_file 50\n";
+  EXPECT_EQ(*parseCgroupStatField(stat, "inactive_file"), 150u);
+  EXPECT_FALSE(parseCgroupStatField(stat, "missing"));
+  EXPECT_FALSE(parseCgroupStatField("usage_usec x\n", "usage_usec"));
+  EXPECT_DOUBLE_EQ(**parseCgroupCpuMax("50000 100000\n"), 0.5);
+  EXPECT_FALSE(parseCgroupCpuMax("max 100000\n")->has_value());
+  EXPECT_FALSE(parseCgroupCpuMax("50000 0\n"));
+  EXPECT_FALSE(parseCgroupCpuMax("50000\n"));
+}
+
+TEST_F(FakeProc, CgroupReplacesMemoryAndCpu) {
+  std::string cg = root_ + "/cg";
+  ::mkdir(cg.c_str(), 0755);
+  write("cg/memory.current", std::to_string(100 * 1024 * 1024) + "\n");
+  write("cg/memory.max", std::to_string(256 * 1024 * 1024) + "\n");
+  write("cg/memory.stat", "anon 1\ninactive_file " + std::to_string(20 * 1024 * 1024) + "\n");
+  write("cg/cpu.stat", "usage_usec 30000000\nuser_usec 1\n");
+  write("cg/cpu.max", "50000 100000\n");
+  ProcReader reader(root_, false, cg);
+  auto a = reader.read(TimePoint(std::chrono::seconds(100)));
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->mem.totalKb, 256u * 1024);
+  EXPECT_EQ(a->mem.freeKb, 156u * 1024);
+  EXPECT_EQ(a->mem.availableKb, 176u * 1024);  // page cache is reclaimable
+  EXPECT_EQ(a->stat.cpus, 1u);
+  // 10 s later the cgroup used 2 s of its 0.5 CPU x 10 s = 5 s: 60% idle.
+  write("uptime", "110.00 150.00\n");
+  write("cg/cpu.stat", "usage_usec 32000000\n");
+  auto b = reader.read(TimePoint(std::chrono::seconds(110)));
+  ASSERT_TRUE(b) << b.error().message;
+  uint64_t idle = b->stat.cpu.idle - a->stat.cpu.idle;
+  uint64_t busy = b->stat.cpu.user - a->stat.cpu.user;
+  EXPECT_NEAR(100.0 * static_cast<double>(idle) / static_cast<double>(idle + busy), 60.0, 0.01);
+  // No memory limit: the host's total; missing cpu.max: every CPU.
+  write("cg/memory.max", "max\n");
+  ::unlink((cg + "/cpu.max").c_str());
+  auto c = reader.read(TimePoint(std::chrono::seconds(110)));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->mem.totalKb, 1014636u);
+  EXPECT_EQ(c->stat.cpus, 2u);
+  // A broken cgroup file is an error naming the cgroup.
+  write("cg/memory.current", "garbage\n");
+  auto d = reader.read(TimePoint(std::chrono::seconds(110)));
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message.find("cgroup"), std::string::npos);
+}
+
 TEST(RealProc, ReadsThisHost) {
   // The real /proc of the machine running the test must parse.
   auto r = ProcReader().read(TimePoint{});
