@@ -53,7 +53,7 @@ const char* kUsageText =
     "                         (default 300)\n"
     "  --timeout-ms MS        close any connection after this long (default 2000)\n"
     "  --max-connections N    concurrent connections (default 64; more are closed)\n"
-    "  --user NAME            user to run as when started as root (default nobody)\n"
+    "  --user NAME|UID:GID    user to run as when started as root (default nobody)\n"
     "  --proc DIR             proc file system to read (default /proc)\n"
     "  --cgroup DIR           report this cgroup v2's memory and CPU (a container,\n"
     "                         or a real server sharing a kernel), e.g. /sys/fs/cgroup/web\n"
@@ -150,16 +150,30 @@ Result<Args> parseArgs(int argc, char** argv) {
   return a;
 }
 
-// Started as root: drop to `user` for good. Not root: nothing to do.
+// Started as root: drop to `user` (a name, or UID:GID for systems without
+// a user database) for good. Not root: nothing to do.
 Status dropPrivileges(const std::string& user) {
   if (::geteuid() != 0) return okStatus();
-  errno = 0;
-  struct passwd* pw = ::getpwnam(user.c_str());
-  if (!pw) return Error("user '" + user + "' not found", errno);
-  if (pw->pw_uid == 0) return Error("refusing to run as root (--user " + user + ")");
+  uid_t uid = 0;
+  gid_t gid = 0;
+  size_t colon = user.find(':');
+  if (colon != std::string::npos) {
+    auto u = parseUnsigned(std::string_view(user).substr(0, colon), 0xfffffffeu);
+    auto g = parseUnsigned(std::string_view(user).substr(colon + 1), 0xfffffffeu);
+    if (!u || !g) return Error("--user " + user + ": want NAME or UID:GID");
+    uid = static_cast<uid_t>(*u);
+    gid = static_cast<gid_t>(*g);
+  } else {
+    errno = 0;
+    struct passwd* pw = ::getpwnam(user.c_str());
+    if (!pw) return Error("user '" + user + "' not found (use --user UID:GID)", errno);
+    uid = pw->pw_uid;
+    gid = pw->pw_gid;
+  }
+  if (uid == 0) return Error("refusing to run as root (--user " + user + ")");
   if (::setgroups(0, nullptr) != 0) return errnoError("setgroups", errno);
-  if (::setgid(pw->pw_gid) != 0) return errnoError("setgid", errno);
-  if (::setuid(pw->pw_uid) != 0) return errnoError("setuid", errno);
+  if (::setgid(gid) != 0) return errnoError("setgid", errno);
+  if (::setuid(uid) != 0) return errnoError("setuid", errno);
   if (::setuid(0) == 0 || ::geteuid() == 0) return Error("could regain root after dropping it");
   return okStatus();
 }
