@@ -50,3 +50,21 @@ for p in /usr/local/bin/*; do
   n=$((n + 1))
 done
 log "ok: $n program(s) from build/bin: $(ls /usr/local/bin | tr '\n' ' ')"
+
+step "the reference tools load: Debian's keepalived checks a virtual_server config, nft lists"
+cat >"$LAB_STATE/keepalived.conf" <<EOF2
+virtual_server $VIP 80 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server $(lan_ip rs1) 80 {
+    TCP_CHECK {
+      connect_timeout 1
+    }
+  }
+}
+EOF2
+out=$(ns dir1 keepalived --config-test -f "$LAB_STATE/keepalived.conf" 2>&1) ||
+  fail "keepalived --config-test failed: $out"
+out=$(ns dir1 nft list ruleset 2>&1) || fail "nft list ruleset failed: $out"
+log "ok: keepalived and nft run"
