@@ -101,6 +101,7 @@ class Engine {
   std::optional<TimePoint> nextDeadline() const;
   void setTracker(size_t tracker, TrackerStatus status);
   void setHealth(const wire::Health& h) { health_ = h; }
+  void setDigest(const std::string& digest) { model_.digest = digest; }
   // Clean stop: MASTERs advertise priority 0 when the model says release.
   void stop();
 

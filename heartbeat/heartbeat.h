@@ -61,6 +61,8 @@ class HeartbeatService {
 
   // Result of a quorum tracker's virtual service (from the health checks).
   void setQuorum(const std::string& virtualService, bool ok);
+  // After a reload: the digest NATIVE heartbeats carry (peers compare it).
+  void setConfigDigest(const std::string& digest);
   // Health summary carried in NATIVE heartbeats.
   void setHealth(uint32_t services, uint32_t servicesQuorumOk, uint32_t realServers,
                  uint32_t realServersUp);

@@ -347,6 +347,10 @@ void HeartbeatService::setQuorum(const std::string& virtualService, bool ok) {
   });
 }
 
+void HeartbeatService::setConfigDigest(const std::string& digest) {
+  impl_->onLoop([digest](Engine& e) { e.setDigest(digest); });
+}
+
 void HeartbeatService::setHealth(uint32_t services, uint32_t servicesQuorumOk,
                                  uint32_t realServers, uint32_t realServersUp) {
   impl_->onLoop([=](Engine& e) {
