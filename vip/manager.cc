@@ -6,6 +6,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <future>
 #include <thread>
 
@@ -30,9 +33,16 @@ class VipManager::Impl {
 
   ~Impl() { shutdown(false); }
 
-  void start(std::vector<GroupSpec> groups) {
+  Status start(std::vector<GroupSpec> groups, int realtimePriority) {
     core_.update(std::move(groups), clock_.now());
     thread_ = std::thread([this] { io_.run(); });
+    if (realtimePriority > 0) {
+      sched_param sp{};
+      sp.sched_priority = realtimePriority;
+      if (int err = pthread_setschedparam(thread_.native_handle(), SCHED_FIFO, &sp); err != 0)
+        return errnoError("SCHED_FIFO for the VIP worker", err);
+    }
+    return okStatus();
   }
 
   template <typename Fn>
@@ -155,9 +165,8 @@ VipManager::VipManager(std::unique_ptr<AddressBackend> backend,
 
 VipManager::~VipManager() = default;
 
-Status VipManager::start(std::vector<GroupSpec> groups) {
-  impl_->start(std::move(groups));
-  return okStatus();
+Status VipManager::start(std::vector<GroupSpec> groups, int realtimePriority) {
+  return impl_->start(std::move(groups), realtimePriority);
 }
 
 void VipManager::update(std::vector<GroupSpec> groups) {

@@ -85,8 +85,10 @@ class VipManager {
              const Clock& clock = SystemClock::instance());
   ~VipManager();
 
-  // Starts the worker thread with these groups.
-  Status start(std::vector<GroupSpec> groups);
+  // Starts the worker thread with these groups. A VIP add is on the
+  // failover's critical path: with realtimePriority > 0 the worker runs
+  // SCHED_FIFO at that priority (heartbeat.realtime_priority).
+  Status start(std::vector<GroupSpec> groups, int realtimePriority = 0);
   // Replaces the group definitions (reload): held groups whose VIPs changed
   // get exactly the difference added / removed.
   void update(std::vector<GroupSpec> groups);

@@ -85,7 +85,9 @@ int main(int argc, char** argv) {
   }
   vip::VipManager vips(std::move(*backend), std::move(*announcer));
   vips.onError([](const std::string& e) { logger("vip")->error("{}", e); });
-  (void)vips.start(std::move(*groups));
+  if (auto st = vips.start(std::move(*groups), static_cast<int>(cfg.heartbeat().realtime_priority()));
+      !st)
+    logger("vip")->warn("{}", st.error().message);
 
   std::mutex mu;
   std::vector<std::string> events;
