@@ -28,13 +28,20 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-std::string httpRequest(std::string_view path, std::string_view host) {
+std::string httpRequest(std::string_view path, std::string_view host, bool keepAlive) {
   std::string r = "GET ";
   r += path.empty() ? "/" : path;
   r += " HTTP/1.1\r\nHost: ";
   r += host;
-  r += "\r\nUser-Agent: lvsd-healthcheck\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+  r += "\r\nUser-Agent: lvsd-healthcheck\r\nAccept: */*\r\n";
+  if (!keepAlive) r += "Connection: close\r\n";
+  r += "\r\n";
   return r;
+}
+
+bool HttpResponseParser::reusable() const {
+  return state_ == State::kDone && http11_ && !connectionClose_ && !truncated_ &&
+         phase_ != Phase::kBodyUntilClose && buf_.empty();
 }
 
 HttpResponseParser::State HttpResponseParser::fail(std::string e) {
@@ -63,6 +70,7 @@ HttpResponseParser::State HttpResponseParser::parseHead(std::string_view head) {
   if (!code || *code < 100 || (line.size() > 12 && line[12] != ' '))
     return fail("malformed status line");
   status_ = static_cast<int>(*code);
+  http11_ = line[7] == '1';
 
   std::optional<uint64_t> length;
   bool chunked = false;
@@ -81,6 +89,8 @@ HttpResponseParser::State HttpResponseParser::parseHead(std::string_view head) {
       auto n = parseUnsigned(value, UINT64_MAX);
       if (!n || (length && *length != *n)) return fail("bad Content-Length");
       length = *n;
+    } else if (name == "connection") {
+      connectionClose_ = connectionClose_ || lower(value).find("close") != std::string::npos;
     } else if (name == "transfer-encoding") {
       std::string v = lower(value);
       // chunked must be the final coding (RFC 9112 §6.1).
@@ -187,12 +197,22 @@ HttpResponseParser::State HttpResponseParser::feed(std::string_view data) {
         phase_ = Phase::kChunkSize;
         break;
       case Phase::kTrailers: {
-        // The body is complete at the last chunk; trailers do not matter.
-        state_ = State::kDone;
+        // Trailer fields end with an empty line (RFC 9112 §7.1.2); their
+        // content does not matter here.
+        auto eol = rest.find("\r\n");
+        if (eol == std::string_view::npos) {
+          if (rest.size() > kMaxHead) return fail("trailers exceed 16 KiB");
+          buf_.erase(0, pos);
+          return state_;
+        }
+        pos += eol + 2;
+        if (eol == 0) state_ = State::kDone;
         break;
       }
     }
   }
+  // Keep only what follows the response (nothing, on a well-behaved peer).
+  buf_.erase(0, pos);
   return state_;
 }
 

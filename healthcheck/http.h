@@ -17,7 +17,9 @@
 
 namespace lvsd::healthcheck {
 
-std::string httpRequest(std::string_view path, std::string_view host);
+// keepAlive: ask for a persistent connection (HTTP/1.1 default) instead of
+// "Connection: close".
+std::string httpRequest(std::string_view path, std::string_view host, bool keepAlive = false);
 
 class HttpResponseParser {
  public:
@@ -34,6 +36,10 @@ class HttpResponseParser {
   // The body went past maxBody; body() holds its first maxBody bytes.
   bool truncated() const { return truncated_; }
   const std::string& error() const { return error_; }
+  // The connection may carry another request: HTTP/1.1 without
+  // "Connection: close", a complete body framed by length or chunks (RFC
+  // 9112 §9.3), nothing left unread.
+  bool reusable() const;
 
  private:
   enum class Phase { kHead, kBodyLength, kBodyUntilClose, kChunkSize, kChunkData, kChunkCrlf,
@@ -50,6 +56,8 @@ class HttpResponseParser {
   uint64_t remaining_ = 0;
   std::string body_;
   bool truncated_ = false;
+  bool http11_ = false;
+  bool connectionClose_ = false;
   std::string error_;
 };
 

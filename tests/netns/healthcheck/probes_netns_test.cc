@@ -196,6 +196,27 @@ TEST_F(ProbeTest, HttpBodyRegexAndDigest) {
   EXPECT_NE(r.reason.find("exceeds max_body_bytes 4"), std::string::npos) << r.reason;
 }
 
+TEST_F(ProbeTest, HttpKeepsItsConnectionBetweenChecks) {
+  TestServer s;
+  uint16_t port = s.listenHttp("127.0.0.1", 0);
+  Endpoint t = ep("127.0.0.1:" + std::to_string(port));
+  auto r = run(makeSpec("http {}", t), 4);
+  for (const auto& x : r.results) EXPECT_TRUE(x.up) << x.reason;
+  EXPECT_EQ(s.requests(), 4u);
+  EXPECT_EQ(s.connections(), 1u);
+  // The server drops the kept connection after each answer without saying
+  // so: each next check notices before any answer and reconnects at once.
+  s.setDefault(Reply::kOkThenClose);
+  r = run(makeSpec("http {}", t), 3);
+  for (const auto& x : r.results) EXPECT_TRUE(x.up) << x.reason;
+  EXPECT_EQ(s.connections(), 1u + 3u);
+  // reuse_connection: false is a connection per check.
+  s.setDefault(Reply::kOk);
+  r = run(makeSpec("http { reuse_connection: false }", t), 3);
+  for (const auto& x : r.results) EXPECT_TRUE(x.up) << x.reason;
+  EXPECT_EQ(s.connections(), 4u + 3u);
+}
+
 // --- HTTPS --------------------------------------------------------------------
 
 class HttpsTest : public ProbeTest {
@@ -253,6 +274,15 @@ TEST_F(HttpsTest, VerificationFailures) {
   // Without verification the same server is fine.
   r = once(R"(https { sni: "other.test" })", t);
   EXPECT_TRUE(r.up) << r.reason;
+}
+
+TEST_F(HttpsTest, KeepsTheTlsConnection) {
+  TestServer s;
+  Endpoint t = ep("127.0.0.1:" + std::to_string(serve(s)));
+  auto r = run(makeSpec("https { verify_cert: true ca_file: \"" + ca() + "\" }", t), 3);
+  for (const auto& x : r.results) EXPECT_TRUE(x.up) << x.reason;
+  EXPECT_EQ(s.connections(), 1u);
+  EXPECT_EQ(s.requests(), 3u);
 }
 
 TEST_F(HttpsTest, ClosedPort) {

@@ -29,6 +29,7 @@ class TestServer::Impl {
   Reply def = Reply::kOk;
   std::deque<Reply> queued;
   std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> connections{0};
   std::string lastHost, lastPath, lastSni;
   bool ownThread = true;
 
@@ -41,11 +42,12 @@ class TestServer::Impl {
     return r;
   }
 
-  static std::string response(Reply r) {
+  static std::string response(Reply r, bool close) {
     std::string body = r == Reply::kWrongBody ? "something else entirely\n" : kOkBody;
     std::string status = r == Reply::kStatus503 ? "503 Service Unavailable" : "200 OK";
     return "HTTP/1.1 " + status + "\r\nContent-Type: text/plain\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+           std::to_string(body.size()) + "\r\n" + (close ? "Connection: close\r\n" : "") +
+           "\r\n" + body;
   }
 
   template <typename Stream>
@@ -80,10 +82,17 @@ class TestServer::Impl {
                                                                                size_t n) {
         if (ec) return;
         self->buf.append(self->chunk.data(), n);
-        auto end = self->buf.find("\r\n\r\n");
-        if (end == std::string::npos) return self->read();
-        self->answer(self->buf.substr(0, end));
+        self->process();
       });
+    }
+    // One request at a time; HTTP/1.1 keeps the connection unless the
+    // client says "Connection: close".
+    void process() {
+      auto end = buf.find("\r\n\r\n");
+      if (end == std::string::npos) return read();
+      std::string head = buf.substr(0, end);
+      buf.erase(0, end + 4);
+      answer(head);
     }
     void answer(const std::string& head) {
       {
@@ -101,8 +110,13 @@ class TestServer::Impl {
         return;
       }
       if (r == Reply::kClose) return;
-      out = response(r);
-      asio::async_write(s, asio::buffer(out), [self = this->shared_from_this()](const error_code&, size_t) {
+      bool close = head.find("\r\nConnection: close") != std::string::npos;
+      out = response(r, close);
+      if (r == Reply::kOkThenClose) close = true;  // without saying so
+      asio::async_write(s, asio::buffer(out), [self = this->shared_from_this(), close](
+                                                  const error_code& ec, size_t) {
+        if (ec) return;
+        if (!close) return self->process();
         error_code ignored;
         self->s.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
       });
@@ -119,6 +133,7 @@ class TestServer::Impl {
       if (ec) return;
       // kClose and kHang before the handshake are decided per connection for
       // TLS too: the reply queue applies once the request is read.
+      ++self->connections;
       if (ctx) {
         std::make_shared<Conn<asio::ssl::stream<tcp::socket>>>(self, std::move(sock), *ctx)->start();
       } else {
@@ -202,6 +217,7 @@ void TestServer::queue(Reply r) {
   impl_->queued.push_back(r);
 }
 uint64_t TestServer::requests() const { return impl_->requests; }
+uint64_t TestServer::connections() const { return impl_->connections; }
 std::string TestServer::lastHost() const {
   std::lock_guard l(impl_->mu);
   return impl_->lastHost;

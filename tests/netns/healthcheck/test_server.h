@@ -16,6 +16,7 @@ enum class Reply {
   kWrongBody,  // HTTP 200 with another body; UDP "nope"
   kHang,       // accept / receive, never answer
   kClose,      // accept, then close without answering
+  kOkThenClose,  // HTTP 200 as if keeping the connection, then close it (stale keep-alive)
 };
 
 inline constexpr const char* kOkBody = "lvsd test server: ok\n";
@@ -37,6 +38,7 @@ class TestServer {
   void setDefault(Reply r);
   void queue(Reply r);
   uint64_t requests() const;
+  uint64_t connections() const;  // TCP connections accepted
   // What the last HTTP(S) request carried.
   std::string lastHost() const;
   std::string lastPath() const;

@@ -105,6 +105,41 @@ TEST(Http, Errors) {
   EXPECT_EQ(big.error(), "response head exceeds 16 KiB");
 }
 
+TEST(Http, KeepAliveRequest) {
+  std::string r = httpRequest("/", "h", /*keepAlive=*/true);
+  EXPECT_EQ(r.find("Connection:"), std::string::npos);
+  EXPECT_EQ(r.substr(r.size() - 4), "\r\n\r\n");
+}
+
+TEST(Http, ReusableOnlyForCompleteFramedHttp11Responses) {
+  struct Case {
+    const char* text;
+    size_t maxBody;
+    bool reusable;
+  };
+  for (Case c : {Case{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 100, true},
+                 Case{"HTTP/1.1 204 No Content\r\n\r\n", 100, true},
+                 Case{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX: 1\r\n\r\n", 100, true},
+                 Case{"HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 2\r\n\r\nok", 100, false},
+                 Case{"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n", 100, false},
+                 Case{"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", 100, false},
+                 Case{"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nokok", 2, false},  // truncated
+                 Case{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", 100, false}}) {
+    auto p = parseIn(c.text, 3, c.maxBody, /*close=*/false);
+    ASSERT_EQ(p.state(), State::kDone) << c.text;
+    EXPECT_EQ(p.reusable(), c.reusable) << c.text;
+  }
+  // Body until close: complete only at the close, never reusable.
+  auto p = parseIn("HTTP/1.1 200 OK\r\n\r\nbody", 3);
+  EXPECT_EQ(p.state(), State::kDone);
+  EXPECT_FALSE(p.reusable());
+  // Trailers arrive in pieces: done only after the empty line.
+  HttpResponseParser t(100);
+  EXPECT_EQ(t.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n"), State::kNeedMore);
+  EXPECT_EQ(t.feed("\r\n"), State::kDone);
+  EXPECT_TRUE(t.reusable());
+}
+
 TEST(Http, StatusRanges) {
   google::protobuf::RepeatedPtrField<std::string> specs;
   auto def = parseStatusRanges(specs);
