@@ -433,8 +433,18 @@ lab_stop() {
 
 # lab_require PROGRAM: fail (never skip) when PROGRAM is not in the guest.
 lab_require() {
-  command -v "$1" >/dev/null 2>&1 ||
-    fail "$1 is not in the guest image (build it into build/bin, then rerun lab/run)"
+  # a program file on $PATH: `command -v` would also accept the shell
+  # functions of the same name defined here (lvsctl)
+  _oifs=$IFS
+  IFS=:
+  for _d in $PATH; do
+    if [ -f "$_d/$1" ] && [ -x "$_d/$1" ]; then
+      IFS=$_oifs
+      return 0
+    fi
+  done
+  IFS=$_oifs
+  fail "$1 is not in the guest image (build it into build/bin, then rerun lab/run)"
 }
 
 # lvsd_start NODE ARGS...: run lvsd in NODE's namespace (log: lvsd-NODE.log).
