@@ -15,6 +15,29 @@ uint32_t frameLength(const std::string& buf) {
   return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
 }
 
+// Appends bytes to a length-prefixed frame in `buf`, never beyond the frame
+// and never past `limit` payload bytes (refused as soon as the header says so).
+enum class Frame : uint8_t { kNeedMore, kComplete, kOversized, kTrailing };
+Frame accumulate(std::string& buf, std::string_view bytes, size_t limit, uint32_t& announced) {
+  size_t want = 4;
+  if (buf.size() + bytes.size() >= 4) {
+    std::string head =
+        buf.size() >= 4 ? buf.substr(0, 4) : buf + std::string(bytes.substr(0, 4 - buf.size()));
+    announced = frameLength(head);
+    if (announced > limit) return Frame::kOversized;
+    want = 4 + announced;
+  }
+  size_t take = std::min(bytes.size(), want - buf.size());
+  buf.append(bytes.substr(0, take));
+  if (take < bytes.size()) return Frame::kTrailing;
+  return buf.size() < want ? Frame::kNeedMore : Frame::kComplete;
+}
+
+std::string tooLarge(const char* what, uint32_t n, size_t limit) {
+  return std::string(what) + " frame of " + std::to_string(n) + " bytes exceeds " +
+         std::to_string(limit);
+}
+
 bool isTextByte(unsigned char c) { return c == '\t' || c == '\r' || (c >= 0x20 && c != 0x7f); }
 
 std::string stripLine(std::string s) {
@@ -49,26 +72,18 @@ RequestParser::State RequestParser::feed(std::string_view bytes) {
   if (state_ != State::kNeedMore || bytes.empty()) return state_;
   if (buf_.empty() && !binary_) binary_ = bytes[0] == '\0';
   if (binary_) {
-    size_t want = 4;
-    if (buf_.size() + bytes.size() >= 4) {
-      std::string head = buf_.size() >= 4 ? buf_.substr(0, 4)
-                                          : buf_ + std::string(bytes.substr(0, 4 - buf_.size()));
-      uint32_t len = frameLength(head);
-      if (len > kMaxAgentRequest)
-        return fail(ProtocolError::kOversized,
-                    "request frame of " + std::to_string(len) + " bytes exceeds " +
-                        std::to_string(kMaxAgentRequest));
-      want = 4 + len;
+    uint32_t len = 0;
+    switch (accumulate(buf_, bytes, kMaxAgentRequest, len)) {
+      case Frame::kNeedMore:
+        return state_;
+      case Frame::kOversized:
+        return fail(ProtocolError::kOversized, tooLarge("request", len, kMaxAgentRequest));
+      case Frame::kTrailing:
+        return fail(ProtocolError::kMalformed, "bytes after the request frame");
+      case Frame::kComplete:
+        break;
     }
-    size_t take = std::min(bytes.size(), want - buf_.size());
-    buf_.append(bytes.substr(0, take));
-    if (take < bytes.size())
-      return fail(ProtocolError::kMalformed, "bytes after the request frame");
-    if (buf_.size() < want) return state_;
-    if (want == 4) {  // a zero-length frame: an empty request, all defaults
-      request_.Clear();
-      return state_ = State::kBinary;
-    }
+    // A zero-length frame is an empty request: all defaults.
     if (!request_.ParseFromArray(buf_.data() + 4, static_cast<int>(buf_.size() - 4)))
       return fail(ProtocolError::kMalformed, "request frame is not an AgentRequest");
     return state_ = State::kBinary;
@@ -113,20 +128,17 @@ ReportReader::State ReportReader::feed(std::string_view bytes) {
       if (!isTextByte(static_cast<unsigned char>(c)) || c == '\r') c = '.';
     return fail(ProtocolError::kMalformed, "answer is not a report frame: '" + shown + "'");
   }
-  size_t want = 4;
-  if (buf_.size() + bytes.size() >= 4) {
-    std::string head = buf_.size() >= 4 ? buf_.substr(0, 4)
-                                        : buf_ + std::string(bytes.substr(0, 4 - buf_.size()));
-    uint32_t len = frameLength(head);
-    if (len > kMaxAgentReport)
-      return fail(ProtocolError::kOversized, "report frame of " + std::to_string(len) +
-                                                 " bytes exceeds " + std::to_string(kMaxAgentReport));
-    want = 4 + len;
+  uint32_t len = 0;
+  switch (accumulate(buf_, bytes, kMaxAgentReport, len)) {
+    case Frame::kNeedMore:
+      return state_;
+    case Frame::kOversized:
+      return fail(ProtocolError::kOversized, tooLarge("report", len, kMaxAgentReport));
+    case Frame::kTrailing:
+      return fail(ProtocolError::kMalformed, "bytes after the report frame");
+    case Frame::kComplete:
+      break;
   }
-  size_t take = std::min(bytes.size(), want - buf_.size());
-  buf_.append(bytes.substr(0, take));
-  if (take < bytes.size()) return fail(ProtocolError::kMalformed, "bytes after the report frame");
-  if (buf_.size() < 4 || buf_.size() < want) return state_;
   if (!report_.ParseFromArray(buf_.data() + 4, static_cast<int>(buf_.size() - 4)))
     return fail(ProtocolError::kMalformed, "report frame is not an AgentReport");
   if (report_.version() == 0)

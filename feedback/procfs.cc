@@ -309,35 +309,28 @@ Result<uint32_t> ProcReader::countSwapped() const {
   return n;
 }
 
+namespace {
+// Reads DIR/NAME and parses it into *out; the error names the file.
+template <typename T, typename Parse>
+Status readInto(const std::string& dir, const char* name, Parse parse, T* out) {
+  auto text = readSmallFile(dir + "/" + name);
+  if (!text) return text.error();
+  auto v = parse(*text);
+  if (!v) return v.error();
+  *out = *v;
+  return okStatus();
+}
+}  // namespace
+
 Result<Reading> ProcReader::read(TimePoint at) const {
   Reading r;
   r.at = at;
-  auto file = [&](const char* name) { return readSmallFile(root_ + "/" + name); };
-  auto stat = file("stat");
-  if (!stat) return stat.error();
-  auto s = parseProcStat(*stat);
-  if (!s) return s.error();
-  r.stat = *s;
-  auto mem = file("meminfo");
-  if (!mem) return mem.error();
-  auto m = parseMeminfo(*mem);
-  if (!m) return m.error();
-  r.mem = *m;
-  auto vm = file("vmstat");
-  if (!vm) return vm.error();
-  auto v = parseVmstat(*vm);
-  if (!v) return v.error();
-  r.vm = *v;
-  auto la = file("loadavg");
-  if (!la) return la.error();
-  auto l = parseLoadavg(*la);
-  if (!l) return l.error();
-  r.load = *l;
-  auto up = file("uptime");
-  if (!up) return up.error();
-  auto u = parseUptime(*up);
-  if (!u) return u.error();
-  r.uptimeS = *u;
+  for (Status st : {readInto(root_, "stat", parseProcStat, &r.stat),
+                    readInto(root_, "meminfo", parseMeminfo, &r.mem),
+                    readInto(root_, "vmstat", parseVmstat, &r.vm),
+                    readInto(root_, "loadavg", parseLoadavg, &r.load),
+                    readInto(root_, "uptime", parseUptime, &r.uptimeS)})
+    if (!st) return st.error();
   if (countSwapped_) {
     auto w = countSwapped();
     if (!w) return w.error();
@@ -349,34 +342,25 @@ Result<Reading> ProcReader::read(TimePoint at) const {
 }
 
 Status ProcReader::applyCgroup(Reading& r) const {
-  auto file = [&](const char* name) { return readSmallFile(cgroup_ + "/" + name); };
-  auto curText = file("memory.current");
-  if (!curText) return curText.error();
-  auto cur = parseCgroupCounter(*curText);
-  if (!cur) return cur.error();
-  auto maxText = file("memory.max");
-  if (!maxText) return maxText.error();
-  auto max = parseCgroupMax(*maxText);
-  if (!max) return max.error();
-  auto statText = file("memory.stat");
-  if (!statText) return statText.error();
-  auto inactive = parseCgroupStatField(*statText, "inactive_file");
-  if (!inactive) return inactive.error();
-  auto cpuText = file("cpu.stat");
-  if (!cpuText) return cpuText.error();
-  auto usage = parseCgroupStatField(*cpuText, "usage_usec");
-  if (!usage) return usage.error();
+  uint64_t curBytes = 0, inactive = 0, usageUs = 0;
+  std::optional<uint64_t> maxBytes;
+  auto field = [](const char* key) {
+    return [key](std::string_view t) { return parseCgroupStatField(t, key); };
+  };
+  for (Status st : {readInto(cgroup_, "memory.current", parseCgroupCounter, &curBytes),
+                    readInto(cgroup_, "memory.max", parseCgroupMax, &maxBytes),
+                    readInto(cgroup_, "memory.stat", field("inactive_file"), &inactive),
+                    readInto(cgroup_, "cpu.stat", field("usage_usec"), &usageUs)})
+    if (!st) return st;
   std::optional<double> quota;
-  if (auto q = file("cpu.max")) {  // absent without the cpu controller: every CPU
-    auto parsed = parseCgroupCpuMax(*q);
-    if (!parsed) return parsed.error();
-    quota = *parsed;
+  if (readSmallFile(cgroup_ + "/cpu.max")) {  // absent without the cpu controller: every CPU
+    if (auto st = readInto(cgroup_, "cpu.max", parseCgroupCpuMax, &quota); !st) return st;
   }
 
   uint64_t totalKb = r.mem.totalKb;
-  if (*max) totalKb = std::min<uint64_t>(totalKb, **max / 1024);
-  uint64_t curKb = *cur / 1024;
-  uint64_t usedKb = (*cur - std::min(*cur, *inactive)) / 1024;
+  if (maxBytes) totalKb = std::min<uint64_t>(totalKb, *maxBytes / 1024);
+  uint64_t curKb = curBytes / 1024;
+  uint64_t usedKb = (curBytes - std::min(curBytes, inactive)) / 1024;
   r.mem.totalKb = totalKb;
   r.mem.freeKb = totalKb - std::min(totalKb, curKb);
   r.mem.availableKb = totalKb - std::min(totalKb, usedKb);
@@ -388,9 +372,9 @@ Status ProcReader::applyCgroup(Reading& r) const {
   double cpus = quota ? *quota : static_cast<double>(r.stat.cpus);
   double allowanceUs = r.uptimeS * 1e6 * cpus;
   r.stat.cpu = CpuTimes{};
-  r.stat.cpu.user = *usage;
-  r.stat.cpu.idle = allowanceUs > static_cast<double>(*usage)
-                        ? static_cast<uint64_t>(allowanceUs) - *usage
+  r.stat.cpu.user = usageUs;
+  r.stat.cpu.idle = allowanceUs > static_cast<double>(usageUs)
+                        ? static_cast<uint64_t>(allowanceUs) - usageUs
                         : 0;
   r.stat.cpus = static_cast<uint32_t>(std::max(1.0, std::ceil(cpus)));
   return okStatus();
