@@ -16,7 +16,10 @@
 #     agents), exactly as the table needs it.
 #   - lab-paperweb serves each real server: small static answers, and a
 #     forking CGI that holds 3,500 KB (the paper's mean httpd + perl size)
-#     for 2 s; lvs-agent --cgroup reports each server's cgroup to lvsd.
+#     while it works: 300 ms of CPU, at least 1 s in all. On rs2's smaller
+#     CPU allowance the same CGI takes longer and so holds its memory longer
+#     (the paper's server 2 stalled on its disk). lvs-agent --cgroup reports
+#     each server's cgroup to lvsd.
 #   - the client runs lab-paperweb load: concurrent virtual clients walking
 #     the 40-item agenda (CGI at items 2, 10 and 11, as in Fig. 9).
 #   - lvsd runs four times with the same load: policy NONE (plain wlc),
@@ -63,7 +66,7 @@ echo "30000 100000" >"$CG/lab-rs2/cpu.max" || fail "cpu.max rs2"
 
 step "real servers: lab-paperweb inside each cgroup, lvs-agent reporting it"
 for rs in $LAB_SERVERS; do
-  lab_bg "web-$rs" "$rs" sh -c "echo \$\$ >$CG/lab-$rs/cgroup.procs && exec lab-paperweb serve --listen 0.0.0.0 --port 80 --name $rs --cgi-kb 3500 --cgi-ms 2000 --cgi-cpu-ms 60"
+  lab_bg "web-$rs" "$rs" sh -c "echo \$\$ >$CG/lab-$rs/cgroup.procs && exec lab-paperweb serve --listen 0.0.0.0 --port 80 --name $rs --cgi-kb 3500 --cgi-ms 1000 --cgi-cpu-ms 300"
   lab_bg "agent-$rs" "$rs" lvs-agent --listen "$(lan_ip "$rs")" --port 7411 --interval-ms 1000 \
     --samples 5 --cgroup "$CG/lab-$rs" --no-swapped-scan --user 65534:65534
 done
@@ -147,6 +150,9 @@ run_method() {
   while kill -0 "$_pid" 2>/dev/null && [ "$_i" -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
   lab_stop "load-$_name"
   lvsd_stop dir1
+  cp "$LAB_STATE/lvsd-dir1.log" "$LAB_STATE/lvsd-$_name.log"
+  log "$_name: $(grep -c 'feedback: service=' "$LAB_STATE/lvsd-$_name.log") feedback weight changes logged by lvsd; the last ones:"
+  grep 'feedback: service=' "$LAB_STATE/lvsd-$_name.log" | tail -n 4
   cat "$LAB_STATE/load-$_name.log"
   grep -q '^requests' "$LAB_STATE/load-$_name.log" || fail "$_name: the load generator did not finish"
   _errors=$(awk '$1 == "requests" { print $4 }' "$LAB_STATE/load-$_name.log")
