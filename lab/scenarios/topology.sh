@@ -13,8 +13,8 @@ for rs in $LAB_SERVERS; do rs_serve "$rs"; done
 step "reachability (IPv4 and IPv6, through rtr)"
 for from in client client2 dir1 dir2; do
   for rs in $LAB_SERVERS; do
-    ns "$from" ping -c 1 -W 2 "$(lan_ip "$rs")" >/dev/null || fail "$from cannot ping $rs ($(lan_ip "$rs"))"
-    ns "$from" ping6 -c 1 -W 2 "$(lan_ip6 "$rs")" >/dev/null || fail "$from cannot ping6 $rs ($(lan_ip6 "$rs"))"
+    nsx "$from" ping -c 1 -W 2 "$(lan_ip "$rs")" >/dev/null || fail "$from cannot ping $rs ($(lan_ip "$rs"))"
+    nsx "$from" ping6 -c 1 -W 2 "$(lan_ip6 "$rs")" >/dev/null || fail "$from cannot ping6 $rs ($(lan_ip6 "$rs"))"
   done
 done
 log "ok: clients and directors reach every real server"
@@ -29,7 +29,7 @@ for rs in $LAB_SERVERS; do
   expect_eq "$(the_server)" "$rs" "server answering [$(lan_ip6 "$rs")]:80"
   http_count client "$(lan_ip "$rs"):53" 2 --udp || fail "UDP to $rs failed"
   expect_eq "$(the_server)" "$rs" "server answering udp $(lan_ip "$rs"):53"
-  out=$(ns client labnet echo "$(lan_ip "$rs"):7" -n 3 --interval-ms 0) || fail "echo to $rs failed: $out"
+  out=$(nsx client labnet echo "$(lan_ip "$rs"):7" -n 3 --interval-ms 0) || fail "echo to $rs failed: $out"
   expect_eq "$(echo "$out" | awk '$1 == "server" { print $2 }')" "$rs" "echo service greeting"
 done
 
