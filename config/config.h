@@ -15,8 +15,8 @@ namespace lvsd::config {
 // One problem in a config file, located as precisely as the parser allows.
 struct Diagnostic {
   std::string file;
-  int line = 0;    // 1-based; 0 = unknown (e.g. a missing required field's parent)
-  int column = 0;  // 1-based
+  int line = 0;       // 1-based; 0 = unknown (e.g. a missing required field's parent)
+  int column = 0;     // 1-based
   std::string field;  // dotted path, e.g. "virtual_service[1].real_server[0].weight"
   std::string message;
   // "FILE:LINE:COL: FIELD: MESSAGE"
@@ -32,10 +32,10 @@ struct LoadedConfig {
 using ConfigPtr = std::shared_ptr<const LoadedConfig>;
 
 struct LoadResult {
-  ConfigPtr config;                     // null when there are errors
-  std::vector<Diagnostic> errors;       // every syntax or semantic error
+  ConfigPtr config;                // null when there are errors
+  std::vector<Diagnostic> errors;  // every syntax or semantic error
   bool ok() const { return config != nullptr; }
-  std::string errorText() const;        // errors, one per line
+  std::string errorText() const;  // errors, one per line
 };
 
 // Parses and validates. `name` labels diagnostics (usually the path).

@@ -12,7 +12,7 @@ namespace lvsd::config {
 namespace {
 
 void defaultStatus(Check& check) {
-  HttpProbe* h = check.has_http() ? check.mutable_http()
+  HttpProbe* h = check.has_http()    ? check.mutable_http()
                  : check.has_https() ? check.mutable_https()
                                      : nullptr;
   if (h && h->status_size() == 0) h->add_status("200-299");

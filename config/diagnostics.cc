@@ -30,13 +30,14 @@ class LineIndex {
   // Offset of 1-based `line`, or npos.
   size_t start(int line) const {
     return line >= 1 && static_cast<size_t>(line) <= starts_.size() ? starts_[line - 1]
-                                                                     : std::string_view::npos;
+                                                                    : std::string_view::npos;
   }
   size_t end(int line) const {
     return static_cast<size_t>(line) < starts_.size() ? starts_[line] - 1 : size_;
   }
   int lineOf(size_t offset) const {
-    return static_cast<int>(std::upper_bound(starts_.begin(), starts_.end(), offset) - starts_.begin());
+    return static_cast<int>(std::upper_bound(starts_.begin(), starts_.end(), offset) -
+                            starts_.begin());
   }
 
  private:
@@ -116,8 +117,10 @@ void pointAtOpenQuote(std::string_view text, const LineIndex& lines, Diagnostic&
   for (size_t i = start; i < end; ++i) {
     char c = text[i];
     if (quote) {
-      if (c == '\\') ++i;
-      else if (c == quote) quote = 0;
+      if (c == '\\')
+        ++i;
+      else if (c == quote)
+        quote = 0;
     } else if (c == '#') {
       break;
     } else if (c == '"' || c == '\'') {
@@ -128,12 +131,15 @@ void pointAtOpenQuote(std::string_view text, const LineIndex& lines, Diagnostic&
   if (quote) d.column = static_cast<int>(open - start) + 1;
 }
 
-
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 
-bool identStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool identChar(char c) { return identStart(c) || (c >= '0' && c <= '9') || c == '.'; }
+bool identStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool identChar(char c) {
+  return identStart(c) || (c >= '0' && c <= '9') || c == '.';
+}
 
 struct Frame {
   const Descriptor* type;  // null inside an unknown field's message

@@ -15,7 +15,9 @@ using google::protobuf::Message;
 using google::protobuf::RepeatedPtrField;
 using google::protobuf::util::MessageDifferencer;
 
-bool same(const Message& a, const Message& b) { return MessageDifferencer::Equivalent(a, b); }
+bool same(const Message& a, const Message& b) {
+  return MessageDifferencer::Equivalent(a, b);
+}
 
 // Diffs two keyed lists. `keyOf` gives an item's key; `equal` decides
 // whether two items with the same key differ.

@@ -51,8 +51,8 @@ Located Located::child(const std::string& field, int index) const {
   auto [line, col] = where(field, index);
   const TextFormat::ParseInfoTree* sub = nullptr;
   if (tree_ && fd) sub = tree_->GetTreeForNested(fd, fd->is_repeated() ? index : -1);
-  const Message& m = fd->is_repeated() ? refl->GetRepeatedMessage(*msg_, fd, index)
-                                       : refl->GetMessage(*msg_, fd);
+  const Message& m =
+      fd->is_repeated() ? refl->GetRepeatedMessage(*msg_, fd, index) : refl->GetMessage(*msg_, fd);
   return Located(m, sub, fieldPath(field, fd->is_repeated() ? index : -1), line, col);
 }
 

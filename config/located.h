@@ -15,8 +15,8 @@ using google::protobuf::TextFormat;
 
 class Located {
  public:
-  Located(const Message& msg, const TextFormat::ParseInfoTree* tree, std::string path,
-          int line, int column)
+  Located(const Message& msg, const TextFormat::ParseInfoTree* tree, std::string path, int line,
+          int column)
       : msg_(&msg), tree_(tree), path_(std::move(path)), line_(line), column_(column) {}
 
   const Message& message() const { return *msg_; }

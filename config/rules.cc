@@ -13,7 +13,9 @@ bool isAsciiAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool allOf(std::string_view s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
+bool allOf(std::string_view s, bool (*ok)(char)) {
+  return std::all_of(s.begin(), s.end(), ok);
+}
 
 }  // namespace
 
@@ -48,9 +50,7 @@ bool isAbsolutePath(std::string_view s) {
 
 bool isInterfaceName(std::string_view s) {
   if (s.empty() || s.size() > 15 || s == "." || s == "..") return false;
-  return allOf(s, [](char c) {
-    return c != '/' && c != ':' && c > ' ' && c != '\x7f';
-  });
+  return allOf(s, [](char c) { return c != '/' && c != ':' && c > ' ' && c != '\x7f'; });
 }
 
 bool isIdentifier(std::string_view s) {
@@ -75,8 +75,7 @@ bool isDnsName(std::string_view s) {
     std::string_view label = s.substr(start, dot - start);
     if (label.empty() || label.size() > 63) return false;
     if (label.front() == '-' || label.back() == '-') return false;
-    if (!allOf(label, [](char c) { return isAsciiAlnum(c) || c == '-' || c == '_'; }))
-      return false;
+    if (!allOf(label, [](char c) { return isAsciiAlnum(c) || c == '-' || c == '_'; })) return false;
     start = dot + 1;
   }
   return true;
@@ -92,8 +91,7 @@ std::optional<std::string> statusEntryProblem(std::string_view s) {
   auto dash = s.find('-');
   auto lo = code(s.substr(0, dash));
   auto hi = dash == std::string_view::npos ? lo : code(s.substr(dash + 1));
-  if (!lo || !hi)
-    return "status " + quote(s) + " is not NNN or NNN-NNN with codes in 100..599";
+  if (!lo || !hi) return "status " + quote(s) + " is not NNN or NNN-NNN with codes in 100..599";
   if (*lo > *hi) return "status range " + quote(s) + " is empty (low > high)";
   return std::nullopt;
 }
@@ -120,7 +118,9 @@ class RegexCost {
  private:
   static constexpr uint64_t kCap = kMaxRegexStates + 1;
   static uint64_t add(uint64_t a, uint64_t b) { return std::min(kCap, a + b); }
-  static uint64_t mul(uint64_t a, uint64_t b) { return b != 0 && a > kCap / b ? kCap : std::min(kCap, a * b); }
+  static uint64_t mul(uint64_t a, uint64_t b) {
+    return b != 0 && a > kCap / b ? kCap : std::min(kCap, a * b);
+  }
 
   uint64_t disjunction() {
     uint64_t n = alternative();
@@ -227,8 +227,7 @@ std::optional<std::string> regexProblem(std::string_view pattern) {
            std::to_string(kMaxRegexLength);
   RegexCost cost(pattern);
   uint64_t states = cost.total();
-  if (cost.tooDeep())
-    return "regex nests groups deeper than " + std::to_string(kMaxRegexNesting);
+  if (cost.tooDeep()) return "regex nests groups deeper than " + std::to_string(kMaxRegexNesting);
   if (states > kMaxRegexStates)
     return "regex is too complex (counted repetitions expand to more than " +
            std::to_string(kMaxRegexStates) + " states)";

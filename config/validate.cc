@@ -53,7 +53,8 @@ void Context::argv(const Located& at, const std::string& field,
   }
   if (!rules::isAbsolutePath(args[0]))
     error(at, field, 0,
-          "program " + rules::quote(args[0]) + " is not an absolute path (argv runs without a shell or PATH)");
+          "program " + rules::quote(args[0]) +
+              " is not an absolute path (argv runs without a shell or PATH)");
 }
 
 void Context::absolutePath(const Located& at, const std::string& field, const std::string& path) {
@@ -63,8 +64,12 @@ void Context::absolutePath(const Located& at, const std::string& field, const st
     error(at, field, field + " " + rules::quote(path) + " is not an absolute path");
 }
 
-const char* protocolName(Heartbeat::Protocol p) { return Heartbeat::Protocol_Name(p).c_str(); }
-const char* forwardingName(Forwarding f) { return Forwarding_Name(f).c_str(); }
+const char* protocolName(Heartbeat::Protocol p) {
+  return Heartbeat::Protocol_Name(p).c_str();
+}
+const char* forwardingName(Forwarding f) {
+  return Forwarding_Name(f).c_str();
+}
 
 namespace {
 

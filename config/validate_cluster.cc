@@ -20,8 +20,8 @@ void validateDetection(Context& ctx, const Located& at, const std::string& field
   uint64_t detect = intervalMs * hb.dead_count();
   if (intervalMs == 0 || hb.dead_count() == 0 || detect < hb.failover_limit_ms()) return;
   ctx.error(at, field,
-            "failure detection interval_ms × dead_count = " + std::to_string(intervalMs) +
-                " × " + std::to_string(hb.dead_count()) + " = " + std::to_string(detect) +
+            "failure detection interval_ms × dead_count = " + std::to_string(intervalMs) + " × " +
+                std::to_string(hb.dead_count()) + " = " + std::to_string(detect) +
                 " ms is not below failover_limit_ms " + std::to_string(hb.failover_limit_ms()));
 }
 
@@ -109,8 +109,7 @@ void validateInterval(Context& ctx, const Located& at, const std::string& field,
 
 void validateDirectors(Context& ctx) {
   const Config& c = ctx.config;
-  if (c.director_size() == 0)
-    ctx.error(ctx.root, "director", "at least one director is required");
+  if (c.director_size() == 0) ctx.error(ctx.root, "director", "at least one director is required");
   // Address -> owning director, for "one address, one director".
   std::map<IpAddress, std::string> owners;
   for (int i = 0; i < c.director_size(); ++i) {
@@ -151,14 +150,12 @@ void validateDirectors(Context& ctx) {
                       quote(la.link()) + " carries " + familyName(fam->second));
       if (auto [it, fresh] = owners.emplace(*a, d.name()); !fresh)
         ctx.error(lat, "address",
-                  "address " + a->toString() + " is already director " + quote(it->second) +
-                      "'s");
+                  "address " + a->toString() + " is already director " + quote(it->second) + "'s");
     }
     // Every director speaks on every link: a link one director lacks is a
     // link on which its peers cannot hear it.
     for (const auto& link : c.heartbeat().link()) {
-      if (!link.name().empty() && !onLinks.count(link.name()) &&
-          ctx.links.find(link.name()) >= 0)
+      if (!link.name().empty() && !onLinks.count(link.name()) && ctx.links.find(link.name()) >= 0)
         ctx.error(at, "address",
                   "director " + quote(d.name()) + " has no address on heartbeat link " +
                       quote(link.name()) + " (every director needs one on every link)");
@@ -203,9 +200,10 @@ void validateHeartbeat(Context& ctx) {
   // minutes a captured advertisement stays replayable for too long.
   ctx.range(at, "replay_window_ms", hb.replay_window_ms(), 100, 600000);
   ctx.range(at, "realtime_priority", hb.realtime_priority(), 0, 99);  // SCHED_FIFO 1..99
-  ctx.range(at, "dscp", hb.dscp(), 0, 63);  // 6-bit field (RFC 2474 §3)
+  ctx.range(at, "dscp", hb.dscp(), 0, 63);                            // 6-bit field (RFC 2474 §3)
   if (hb.protocol() == Heartbeat::NATIVE && hb.vrrp_unicast())
-    ctx.error(at, "vrrp_unicast", "vrrp_unicast applies only to protocols VRRP3 and VRRP2 (NATIVE is always unicast)");
+    ctx.error(at, "vrrp_unicast",
+              "vrrp_unicast applies only to protocols VRRP3 and VRRP2 (NATIVE is always unicast)");
   validateKeys(ctx, hb, at);
 }
 
@@ -213,7 +211,7 @@ void validateInstances(Context& ctx) {
   const Config& c = ctx.config;
   const bool vrrp = c.heartbeat().protocol() != Heartbeat::NATIVE;
   std::map<std::pair<std::string, uint32_t>, std::string> vridOwner;  // (link, vrid) -> instance
-  std::map<std::string, std::string> groupHolder;                    // vip group -> instance
+  std::map<std::string, std::string> groupHolder;                     // vip group -> instance
   for (int i = 0; i < c.instance_size(); ++i) {
     const Instance& in = c.instance(i);
     Located at = ctx.root.child("instance", i);
@@ -277,8 +275,7 @@ void validateInstances(Context& ctx) {
       else if (!ctx.directors.contains(p.director()))
         ctx.error(pat, "director", "unknown director " + quote(p.director()));
       else if (!overridden.insert(p.director()).second)
-        ctx.error(pat, "director",
-                  "priority for director " + quote(p.director()) + " given twice");
+        ctx.error(pat, "director", "priority for director " + quote(p.director()) + " given twice");
       if (!p.has_value())
         ctx.error(pat, "value", "value is required (1..255)");
       else if (ctx.range(pat, "value", p.value(), 1, 255) && ctx.directors.contains(p.director()))
@@ -286,7 +283,8 @@ void validateInstances(Context& ctx) {
     }
     std::vector<std::string> owners;
     for (const auto& d : c.director())
-      if (prio[d.name()] == 255 && std::find(owners.begin(), owners.end(), d.name()) == owners.end())
+      if (prio[d.name()] == 255 &&
+          std::find(owners.begin(), owners.end(), d.name()) == owners.end())
         owners.push_back(d.name());
     if (owners.size() > 1)
       ctx.error(at, "priority",
@@ -326,9 +324,9 @@ void validateInstances(Context& ctx) {
         if (p && p->address().family() != fam->second) {
           ctx.error(at, "vip_group", j,
                     std::string(protocolName(c.heartbeat().protocol())) + " instance on " +
-                        familyName(fam->second) + " link " + quote(links[0]) +
-                        " cannot carry " + familyName(p->address().family()) + " VIP " +
-                        p->address().toString() + " (one address family per virtual router)");
+                        familyName(fam->second) + " link " + quote(links[0]) + " cannot carry " +
+                        familyName(p->address().family()) + " VIP " + p->address().toString() +
+                        " (one address family per virtual router)");
           break;
         }
       }

@@ -61,8 +61,7 @@ struct Context {
     out.add(at, field, index, std::move(message));
   }
   // "FIELD VALUE outside LO..HI" when value is outside [lo, hi]; returns ok.
-  bool range(const Located& at, const std::string& field, uint64_t value, uint64_t lo,
-             uint64_t hi);
+  bool range(const Located& at, const std::string& field, uint64_t value, uint64_t lo, uint64_t hi);
   // Reports a missing or malformed identifier; returns ok.
   bool identifier(const Located& at, const std::string& field, const std::string& value,
                   const char* what);

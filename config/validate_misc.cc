@@ -69,7 +69,8 @@ void validatePeerChannel(Context& ctx, const PeerChannel& p, const Located& at) 
   if (!p.enabled()) return;
   int certs = p.has_cert_file() + p.has_key_file() + p.has_ca_file();
   if (p.has_psk_hex() && certs > 0) {
-    ctx.error(at, "psk_hex", "use either certificates (cert_file, key_file, ca_file) or psk_hex, not both");
+    ctx.error(at, "psk_hex",
+              "use either certificates (cert_file, key_file, ca_file) or psk_hex, not both");
   } else if (!p.has_psk_hex() && certs < 3) {
     std::string missing;
     for (const char* f : {"cert_file", "key_file", "ca_file"})
@@ -77,7 +78,7 @@ void validatePeerChannel(Context& ctx, const PeerChannel& p, const Located& at) 
         missing += (missing.empty() ? "" : ", ") + std::string(f);
     ctx.error(at, "enabled",
               "the peer channel needs cert_file, key_file and ca_file, or psk_hex (missing " +
-                         missing + ")");
+                  missing + ")");
   }
 }
 
@@ -99,8 +100,7 @@ void validateFeedback(Context& ctx, const Feedback& fb, const Located& at) {
   if (!(fb.memory_share() >= 0.0 && fb.memory_share() <= 1.0))
     ctx.error(at, "memory_share", "memory_share " + num(fb.memory_share()) + " outside 0..1");
   if (!(fb.ewma_alpha() > 0.0 && fb.ewma_alpha() <= 1.0))
-    ctx.error(at, "ewma_alpha",
-              "ewma_alpha " + num(fb.ewma_alpha()) + " outside 0 < alpha <= 1");
+    ctx.error(at, "ewma_alpha", "ewma_alpha " + num(fb.ewma_alpha()) + " outside 0 < alpha <= 1");
   ctx.range(at, "max_step_pct", fb.max_step_pct(), 1, 100);
   ctx.range(at, "hysteresis_pct", fb.hysteresis_pct(), 0, 100);
   if (ctx.range(at, "max_weight", fb.max_weight(), 0, 65535) && fb.min_weight() > fb.max_weight())

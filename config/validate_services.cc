@@ -22,7 +22,7 @@ std::string where(std::pair<int, int> lc) {
 // What a service is keyed on, after its address parsed (or not).
 struct ServiceShape {
   bool fwmark = false;
-  std::optional<Endpoint> vip;  // address-keyed and parsed
+  std::optional<Endpoint> vip;   // address-keyed and parsed
   std::optional<Family> family;  // known family of the service
   std::string key;               // serviceKey() for messages
 };
@@ -103,10 +103,10 @@ ServiceShape validateKey(Context& ctx, const VirtualService& vs, const Located& 
   }
   if (vs.has_fwmark()) {
     s.fwmark = true;
-    if (vs.fwmark() == 0)
-      ctx.error(at, "fwmark", "fwmark 0 outside 1..4294967295");
+    if (vs.fwmark() == 0) ctx.error(at, "fwmark", "fwmark 0 outside 1..4294967295");
     if (vs.has_protocol())
-      ctx.error(at, "protocol", "protocol does not apply to fwmark services (the mark selects packets)");
+      ctx.error(at, "protocol",
+                "protocol does not apply to fwmark services (the mark selects packets)");
     if (!vs.has_address()) s.family = vs.family() == INET6 ? Family::kV6 : Family::kV4;
     return s;
   }
@@ -121,7 +121,8 @@ ServiceShape validateKey(Context& ctx, const VirtualService& vs, const Located& 
     return s;
   }
   if (ep->address().isMulticast() || ep->address().isUnspecified()) {
-    ctx.error(at, "address", "virtual address " + ep->address().toString() + " is not a unicast address");
+    ctx.error(at, "address",
+              "virtual address " + ep->address().toString() + " is not a unicast address");
     return s;
   }
   s.vip = *ep;
@@ -235,8 +236,7 @@ void validateServices(Context& ctx) {
     const std::string& name = ctx.serviceNames[i];
     if (vs.has_name() && !rules::isServiceName(name))
       ctx.error(at, "name",
-                "service name " + quote(name) +
-                    " is not 1..128 characters of [A-Za-z0-9_.-/:[]]");
+                "service name " + quote(name) + " is not 1..128 characters of [A-Za-z0-9_.-/:[]]");
     else if (!duplicateKey && ctx.services.find(name) != i)
       ctx.error(at, vs.has_name() ? "name" : (svc.fwmark ? "fwmark" : "address"),
                 "duplicate virtual service name " + quote(name) + " (first defined at " +

@@ -64,9 +64,13 @@ inline std::string edit(const std::string& text, const std::string& from, const 
 inline std::string base(const std::string& from, const std::string& to) {
   return edit(kBase, from, to);
 }
-inline std::string withExtra(const std::string& extra) { return kBase + extra; }
+inline std::string withExtra(const std::string& extra) {
+  return kBase + extra;
+}
 
-inline LoadResult load(const std::string& text) { return loadString(text, "t.conf"); }
+inline LoadResult load(const std::string& text) {
+  return loadString(text, "t.conf");
+}
 
 inline std::string dump(const LoadResult& r) {
   return r.errors.empty() ? std::string("(no errors)\n") : r.errorText();
@@ -78,8 +82,10 @@ inline std::pair<int, int> locate(const std::string& text, const std::string& ne
   EXPECT_NE(pos, std::string::npos) << needle;
   int line = 1, col = 1;
   for (size_t i = 0; i < pos; ++i) {
-    if (text[i] == '\n') ++line, col = 1;
-    else ++col;
+    if (text[i] == '\n')
+      ++line, col = 1;
+    else
+      ++col;
   }
   return {line, col};
 }
@@ -92,7 +98,8 @@ inline ::testing::AssertionResult hasError(const LoadResult& r, const std::strin
     if (d.field == field && d.message.find(message) != std::string::npos)
       return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
-         << "no error on '" << field << "' containing '" << message << "'; got:\n" << dump(r);
+         << "no error on '" << field << "' containing '" << message << "'; got:\n"
+         << dump(r);
 }
 
 // Exactly one error, on `field`, containing `message`.
@@ -101,7 +108,8 @@ inline ::testing::AssertionResult onlyError(const std::string& text, const std::
   auto r = load(text);
   if (r.errors.size() != 1)
     return ::testing::AssertionFailure()
-           << "expected exactly one error, got " << r.errors.size() << ":\n" << dump(r);
+           << "expected exactly one error, got " << r.errors.size() << ":\n"
+           << dump(r);
   return hasError(r, field, message);
 }
 

@@ -60,8 +60,8 @@ std::vector<std::string> readLines(const std::string& path) {
 std::string testName(const ::testing::TestParamInfo<std::string>& info) {
   // The corpus is flat: its stem; etc/ is a tree: the whole path.
   fs::path p(info.param);
-  std::string n = p.parent_path() == kBadDir ? p.stem().string()
-                                             : fs::path(p).replace_extension().string();
+  std::string n =
+      p.parent_path() == kBadDir ? p.stem().string() : fs::path(p).replace_extension().string();
   for (auto& c : n)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return n;
@@ -87,8 +87,8 @@ TEST_P(BadCorpus, ReportsExactlyTheExpectedDiagnostics) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Files, BadCorpus,
-                         ::testing::ValuesIn(filesUnder(kBadDir, ".conf", false)), testName);
+INSTANTIATE_TEST_SUITE_P(Files, BadCorpus, ::testing::ValuesIn(filesUnder(kBadDir, ".conf", false)),
+                         testName);
 
 TEST(BadCorpusInventory, HasAtLeastThirtyCasesEachWithExpectations) {
   auto confs = filesUnder(kBadDir, ".conf", false);

@@ -8,8 +8,10 @@
 namespace lvsd::config {
 
 void PrintTo(const Change& c, std::ostream* os) {
-  *os << (c.kind == ChangeKind::kAdded ? "+" : c.kind == ChangeKind::kRemoved ? "-" : "~") << " "
-      << (c.parent.empty() ? "" : c.parent + " ") << c.key;
+  *os << (c.kind == ChangeKind::kAdded     ? "+"
+          : c.kind == ChangeKind::kRemoved ? "-"
+                                           : "~")
+      << " " << (c.parent.empty() ? "" : c.parent + " ") << c.key;
 }
 
 namespace {
@@ -34,7 +36,7 @@ TEST(Diff, IdenticalConfigsHaveNoDifference) {
 
 TEST(Diff, CommentsAndOrderAreNoDifference) {
   std::string reordered = "# comment\n" + edit(kBase, "  name: \"lvs1\"\n  priority: 150\n",
-                                                "  priority: 150\n  name: \"lvs1\"\n");
+                                               "  priority: 150\n  name: \"lvs1\"\n");
   EXPECT_TRUE(diffOf(kBase, reordered).empty());
 }
 
@@ -47,7 +49,8 @@ TEST(Diff, RealServerWeightChangeTouchesOnlyThatServer) {
   auto d = diffOf(kBase, base("weight: 10", "weight: 20"));
   EXPECT_TRUE(d.services.empty());
   ASSERT_EQ(d.realServers.size(), 1u);
-  EXPECT_EQ(d.realServers[0], (Change{ChangeKind::kChanged, "192.0.2.102:80", "tcp/192.0.2.10:80"}));
+  EXPECT_EQ(d.realServers[0],
+            (Change{ChangeKind::kChanged, "192.0.2.102:80", "tcp/192.0.2.10:80"}));
   EXPECT_EQ(d.toString(), "~ real_server tcp/192.0.2.10:80 192.0.2.102:80\n");
 }
 
@@ -56,7 +59,8 @@ TEST(Diff, RealServersAddedAndRemoved) {
                            "  real_server { address: \"192.0.2.103:80\" weight: 5 }\n");
   auto d = diffOf(kBase, after);
   ASSERT_EQ(d.realServers.size(), 2u) << d.toString();
-  EXPECT_EQ(d.realServers[0], (Change{ChangeKind::kRemoved, "192.0.2.101:80", "tcp/192.0.2.10:80"}));
+  EXPECT_EQ(d.realServers[0],
+            (Change{ChangeKind::kRemoved, "192.0.2.101:80", "tcp/192.0.2.10:80"}));
   EXPECT_EQ(d.realServers[1], (Change{ChangeKind::kAdded, "192.0.2.103:80", "tcp/192.0.2.10:80"}));
   EXPECT_TRUE(d.services.empty());
 }
@@ -90,22 +94,25 @@ TEST(Diff, NamedItems) {
   after = edit(after, "  http { path: \"/\" }\n", "  http { path: \"/health\" }\n");
   after = edit(after, "priority: 150", "priority: 200");
   auto d = diffOf(kBase, after);
-  EXPECT_EQ(d.directors, (std::vector<Change>{{ChangeKind::kChanged, "lvs1", ""}, {ChangeKind::kAdded, "lvs3", ""}}));
+  EXPECT_EQ(d.directors, (std::vector<Change>{{ChangeKind::kChanged, "lvs1", ""},
+                                              {ChangeKind::kAdded, "lvs3", ""}}));
   EXPECT_EQ(d.instances, (std::vector<Change>{{ChangeKind::kAdded, "VI_2", ""}}));
-  EXPECT_EQ(d.checks, (std::vector<Change>{{ChangeKind::kChanged, "http", ""}, {ChangeKind::kAdded, "tcp", ""}}));
+  EXPECT_EQ(d.checks, (std::vector<Change>{{ChangeKind::kChanged, "http", ""},
+                                           {ChangeKind::kAdded, "tcp", ""}}));
   EXPECT_EQ(d.trackers, (std::vector<Change>{{ChangeKind::kAdded, "up", ""}}));
   EXPECT_EQ(d.vipGroups, (std::vector<Change>{{ChangeKind::kAdded, "api", ""}}));
   EXPECT_FALSE(d.heartbeat);
   // And back: everything added is removed.
   auto back = diffOf(after, kBase);
   // Removals first (in the old order), then additions and changes.
-  EXPECT_EQ(back.directors,
-            (std::vector<Change>{{ChangeKind::kRemoved, "lvs3", ""}, {ChangeKind::kChanged, "lvs1", ""}}));
+  EXPECT_EQ(back.directors, (std::vector<Change>{{ChangeKind::kRemoved, "lvs3", ""},
+                                                 {ChangeKind::kChanged, "lvs1", ""}}));
   EXPECT_EQ(back.vipGroups, (std::vector<Change>{{ChangeKind::kRemoved, "api", ""}}));
 }
 
 TEST(Diff, SingletonSections) {
-  auto d = diffOf(kBase, withExtra("metrics { listen: \"127.0.0.1:9465\" }\nipvs { tcp_timeout_s: 900 }\n"));
+  auto d = diffOf(
+      kBase, withExtra("metrics { listen: \"127.0.0.1:9465\" }\nipvs { tcp_timeout_s: 900 }\n"));
   EXPECT_TRUE(d.metrics);
   EXPECT_TRUE(d.ipvs);
   EXPECT_FALSE(d.heartbeat);
@@ -116,8 +123,8 @@ TEST(Diff, SingletonSections) {
 }
 
 TEST(Diff, ToStringFormat) {
-  std::string after = edit(withExtra("virtual_service {\n  address: \"192.0.2.11:443\"\n}\n"), "weight: 5 }",
-                           "weight: 6 }");
+  std::string after = edit(withExtra("virtual_service {\n  address: \"192.0.2.11:443\"\n}\n"),
+                           "weight: 5 }", "weight: 6 }");
   auto d = diffOf(kBase, after);
   EXPECT_EQ(d.toString(),
             "+ service tcp/192.0.2.11:443\n"

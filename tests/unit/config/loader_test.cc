@@ -1,7 +1,6 @@
 // Loading: syntax errors with FILE:LINE:COL, location accuracy of semantic
 // errors, "report all", digest stability, defaults, files.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -40,13 +39,15 @@ TEST(Loader, SyntaxErrorsNameTheField) {
     std::string field;
     std::string needle;  // where the error must point
   } cases[] = {
-      {base("weight: 10", "weight: 99999999999"), "virtual_service[0].real_server[1].weight", "99999999999"},
+      {base("weight: 10", "weight: 99999999999"), "virtual_service[0].real_server[1].weight",
+       "99999999999"},
       {base("priority: 150", "priority: x150"), "director[0].priority", "x150"},
       {base("  name: \"VI_1\"\n", "  name: \"VI_1\n"), "instance[0].name", "\"VI_1"},
       {base("  http { path: \"/\" }", "  http { path: \"/\" } tcp {}"), "check[0].tcp", "tcp {}"},
       {base("  scheduler: \"wrr\"\n", "  scheduler: \"wrr\"\n  scheduler: \"rr\"\n"),
        "virtual_service[0].scheduler", "scheduler: \"rr\""},
-      {base("weight: 5 }", "weight: 5 forwarding: NATT }"), "virtual_service[0].real_server[0].forwarding", "NATT"},
+      {base("weight: 5 }", "weight: 5 forwarding: NATT }"),
+       "virtual_service[0].real_server[0].forwarding", "NATT"},
   };
   for (const auto& c : cases) {
     auto r = load(c.text);
@@ -94,8 +95,9 @@ TEST(Loader, SemanticErrorPointsAtTheOffendingField) {
   EXPECT_EQ(d.column, col);
   EXPECT_EQ(d.field, "virtual_service[0].real_server[1].weight");
   EXPECT_EQ(d.message, "weight 70000 outside 0..65535");
-  EXPECT_EQ(d.toString(), "t.conf:" + std::to_string(line) + ":" + std::to_string(col) +
-                              ": virtual_service[0].real_server[1].weight: weight 70000 outside 0..65535");
+  EXPECT_EQ(d.toString(),
+            "t.conf:" + std::to_string(line) + ":" + std::to_string(col) +
+                ": virtual_service[0].real_server[1].weight: weight 70000 outside 0..65535");
 }
 
 TEST(Loader, AbsentFieldPointsAtItsMessage) {
@@ -155,15 +157,18 @@ TEST(Loader, DigestIgnoresCommentsWhitespaceAndOrder) {
   EXPECT_EQ(a.config->digest.size(), 64u);
 
   // Comments and whitespace.
-  std::string spaced = "# the cluster\n\n" + edit(kBase, "  priority: 150\n", "  priority:150 # primary\n\n");
+  std::string spaced =
+      "# the cluster\n\n" + edit(kBase, "  priority: 150\n", "  priority:150 # primary\n\n");
   auto b = load(spaced);
   ASSERT_TRUE(b.ok()) << dump(b);
   EXPECT_EQ(a.config->digest, b.config->digest);
 
   // Fields in another order inside a message, sections in another order.
-  std::string reordered = edit(kBase, "  name: \"lvs1\"\n  priority: 150\n",
-                               "  priority: 150\n  name: \"lvs1\"\n");
-  auto vipGroup = std::string("vip_group {\n  name: \"web\"\n  vip { address: \"192.0.2.10/24\" interface: \"eth0\" }\n}\n");
+  std::string reordered =
+      edit(kBase, "  name: \"lvs1\"\n  priority: 150\n", "  priority: 150\n  name: \"lvs1\"\n");
+  auto vipGroup = std::string(
+      "vip_group {\n  name: \"web\"\n  vip { address: \"192.0.2.10/24\" interface: \"eth0\" "
+      "}\n}\n");
   reordered = vipGroup + edit(reordered, vipGroup, "");
   auto c = load(reordered);
   ASSERT_TRUE(c.ok()) << dump(c);
@@ -193,12 +198,13 @@ instance { name: "VI_2" vrid: 52 link: "lan" }
 }
 
 TEST(Loader, DefaultsDoNotOverrideExplicitValues) {
-  std::string text = edit(edit(base("  scheduler: \"wrr\"\n", "  name: \"web\"\n  scheduler: \"wrr\"\n"),
-                               "http { path: \"/\" }", "http { path: \"/\" status: \"204\" }"),
-                          "  key { id: 1 secret_hex: \"00112233445566778899aabbccddeeff\" }\n",
-                          "  key { id: 1 secret_hex: \"00112233445566778899aabbccddeeff\" }\n"
-                          "  key { id: 2 secret_hex: \"ffeeddccbbaa99887766554433221100\" }\n"
-                          "  send_key_id: 2\n");
+  std::string text =
+      edit(edit(base("  scheduler: \"wrr\"\n", "  name: \"web\"\n  scheduler: \"wrr\"\n"),
+                "http { path: \"/\" }", "http { path: \"/\" status: \"204\" }"),
+           "  key { id: 1 secret_hex: \"00112233445566778899aabbccddeeff\" }\n",
+           "  key { id: 1 secret_hex: \"00112233445566778899aabbccddeeff\" }\n"
+           "  key { id: 2 secret_hex: \"ffeeddccbbaa99887766554433221100\" }\n"
+           "  send_key_id: 2\n");
   auto r = load(text);
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_EQ(r.config->proto.virtual_service(0).name(), "web");
