@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "ipvs/genl_client.h"
 #include "ipvs/ipvs.h"
@@ -15,123 +16,100 @@ class NetlinkBackend final : public IpvsBackend {
   explicit NetlinkBackend(std::unique_ptr<GenlClient> client) : client_(std::move(client)) {}
 
   Result<Info> info() override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeGetInfo(req, client_->family(), seq);
-    auto replies = client_->transact(req, seq);
-    if (!replies) return std::move(replies).takeError();
-    if (replies->empty()) return Error("IPVS info: empty reply", EPROTO);
-    return nl::decodeInfo(replies->front());
+    auto r = one(&nl::encodeGetInfo, "info");
+    if (!r) return std::move(r).takeError();
+    return nl::decodeInfo(*r);
   }
 
   Result<std::vector<ServiceEntry>> services() override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeDumpServices(req, client_->family(), seq);
-    auto replies = client_->dump(req, seq);
-    if (!replies) return std::move(replies).takeError();
-    std::vector<ServiceEntry> out;
-    out.reserve(replies->size());
-    for (const auto& r : *replies) {
-      auto e = nl::decodeService(r);
-      if (!e) return std::move(e).takeError();
-      out.push_back(std::move(*e));
-    }
-    return out;
+    return dump<ServiceEntry>([](nl::Bytes& out, uint16_t f, uint32_t s) { nl::encodeDumpServices(out, f, s); },
+                              [](const nl::Bytes& b) { return nl::decodeService(b); });
   }
 
   Result<ServiceEntry> service(const ServiceKey& key) override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeGetService(req, client_->family(), seq, key);
-    auto replies = client_->transact(req, seq);
-    if (!replies) return std::move(replies).takeError();
-    if (replies->empty()) return Error("IPVS get service: empty reply", EPROTO);
-    return nl::decodeService(replies->front());
+    auto r = one([&](nl::Bytes& out, uint16_t f, uint32_t s) { nl::encodeGetService(out, f, s, key); },
+                 "get service");
+    if (!r) return std::move(r).takeError();
+    return nl::decodeService(*r);
   }
 
   Result<std::vector<DestinationEntry>> destinations(const ServiceKey& key) override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeDumpDestinations(req, client_->family(), seq, key);
-    auto replies = client_->dump(req, seq);
-    if (!replies) return std::move(replies).takeError();
-    std::vector<DestinationEntry> out;
-    out.reserve(replies->size());
-    for (const auto& r : *replies) {
-      auto e = nl::decodeDestination(r, key.family);
-      if (!e) return std::move(e).takeError();
-      out.push_back(std::move(*e));
-    }
-    return out;
+    return dump<DestinationEntry>(
+        [&](nl::Bytes& out, uint16_t f, uint32_t s) { nl::encodeDumpDestinations(out, f, s, key); },
+        [&](const nl::Bytes& b) { return nl::decodeDestination(b, key.family); });
   }
 
   BatchResult apply(std::span<const Op> ops) override { return client_->batch(ops); }
 
-  Status flush() override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeFlush(req, client_->family(), seq);
-    return status(client_->transact(req, seq));
-  }
+  Status flush() override { return status(&nl::encodeFlush); }
 
   Status zero(const ServiceKey* key) override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeZero(req, client_->family(), seq, key);
-    return status(client_->transact(req, seq));
+    return status([&](nl::Bytes& out, uint16_t f, uint32_t s) { nl::encodeZero(out, f, s, key); });
   }
 
   Result<Timeouts> timeouts() override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeGetConfig(req, client_->family(), seq);
-    auto replies = client_->transact(req, seq);
-    if (!replies) return std::move(replies).takeError();
-    if (replies->empty()) return Error("IPVS get config: empty reply", EPROTO);
-    return nl::decodeTimeouts(replies->front());
+    auto r = one(&nl::encodeGetConfig, "get config");
+    if (!r) return std::move(r).takeError();
+    return nl::decodeTimeouts(*r);
   }
 
   Status setTimeouts(const Timeouts& t) override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeSetConfig(req, client_->family(), seq, t);
-    return status(client_->transact(req, seq));
+    return status([&](nl::Bytes& out, uint16_t f, uint32_t s) { nl::encodeSetConfig(out, f, s, t); });
   }
 
   Result<std::vector<SyncDaemon>> syncDaemons() override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeDumpDaemons(req, client_->family(), seq);
-    auto replies = client_->dump(req, seq);
-    if (!replies) return std::move(replies).takeError();
-    std::vector<SyncDaemon> out;
-    for (const auto& r : *replies) {
-      auto d = nl::decodeDaemon(r);
-      if (!d) return std::move(d).takeError();
-      out.push_back(std::move(*d));
-    }
-    return out;
+    return dump<SyncDaemon>([](nl::Bytes& out, uint16_t f, uint32_t s) { nl::encodeDumpDaemons(out, f, s); },
+                            [](const nl::Bytes& b) { return nl::decodeDaemon(b); });
   }
 
   Status startSyncDaemon(const SyncDaemon& d) override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeNewDaemon(req, client_->family(), seq, d);
-    return status(client_->transact(req, seq));
+    return status([&](nl::Bytes& out, uint16_t f, uint32_t s) { nl::encodeNewDaemon(out, f, s, d); });
   }
 
   Status stopSyncDaemon(SyncState state) override {
-    uint32_t seq = client_->nextSeq();
-    nl::Bytes req;
-    nl::encodeDelDaemon(req, client_->family(), seq, state);
-    return status(client_->transact(req, seq));
+    return status([&](nl::Bytes& out, uint16_t f, uint32_t s) { nl::encodeDelDaemon(out, f, s, state); });
   }
 
  private:
-  static Status status(const Result<std::vector<nl::Bytes>>& r) {
-    if (!r) return r.error();
+  using Encode = std::function<void(nl::Bytes&, uint16_t family, uint32_t seq)>;
+
+  Result<std::vector<nl::Bytes>> transact(const Encode& encode) {
+    uint32_t seq = client_->nextSeq();
+    nl::Bytes req;
+    encode(req, client_->family(), seq);
+    return client_->transact(req, seq);
+  }
+
+  Status status(const Encode& encode) {
+    auto r = transact(encode);
+    if (!r) return std::move(r).takeError();
     return okStatus();
+  }
+
+  // A request answered by exactly one reply message.
+  Result<nl::Bytes> one(const Encode& encode, const char* what) {
+    auto r = transact(encode);
+    if (!r) return std::move(r).takeError();
+    if (r->empty()) return Error(std::string("IPVS ") + what + ": empty reply", EPROTO);
+    return std::move(r->front());
+  }
+
+  template <typename T>
+  Result<std::vector<T>> dump(const Encode& encode,
+                              const std::function<Result<T>(const nl::Bytes&)>& decode) {
+    uint32_t seq = client_->nextSeq();
+    nl::Bytes req;
+    encode(req, client_->family(), seq);
+    auto replies = client_->dump(req, seq);
+    if (!replies) return std::move(replies).takeError();
+    std::vector<T> out;
+    out.reserve(replies->size());
+    for (const auto& r : *replies) {
+      auto e = decode(r);
+      if (!e) return std::move(e).takeError();
+      out.push_back(std::move(*e));
+    }
+    return out;
   }
 
   std::unique_ptr<GenlClient> client_;

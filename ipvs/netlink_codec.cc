@@ -449,52 +449,12 @@ void encodeServiceOp(Bytes& out, uint16_t family, uint32_t seq, uint16_t flags, 
   b.finish();
 }
 
-void encodeGetService(Bytes& out, uint16_t family, uint32_t seq, const ServiceKey& key) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagAck, seq, kCmdGetService, kIpvsGenlVersion);
-  size_t nest = b.beginNest(kCmdAttrService);
-  putServiceKey(b, key);
-  b.endNest(nest);
-  b.finish();
-}
+namespace {
 
-void encodeDumpServices(Bytes& out, uint16_t family, uint32_t seq) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagDump, seq, kCmdGetService, kIpvsGenlVersion);
-  b.finish();
-}
-
-void encodeDumpDestinations(Bytes& out, uint16_t family, uint32_t seq, const ServiceKey& key) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagDump, seq, kCmdGetDest, kIpvsGenlVersion);
-  size_t nest = b.beginNest(kCmdAttrService);
-  putServiceKey(b, key);
-  b.endNest(nest);
-  b.finish();
-}
-
-void encodeGetInfo(Bytes& out, uint16_t family, uint32_t seq) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagAck, seq, kCmdGetInfo, kIpvsGenlVersion);
-  b.finish();
-}
-
-void encodeGetConfig(Bytes& out, uint16_t family, uint32_t seq) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagAck, seq, kCmdGetConfig, kIpvsGenlVersion);
-  b.finish();
-}
-
-void encodeSetConfig(Bytes& out, uint16_t family, uint32_t seq, const Timeouts& t) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagAck, seq, kCmdSetConfig, kIpvsGenlVersion);
-  b.putU32(kCmdAttrTimeoutTcp, t.tcp);
-  b.putU32(kCmdAttrTimeoutTcpFin, t.tcpFin);
-  b.putU32(kCmdAttrTimeoutUdp, t.udp);
-  b.finish();
-}
-
-void encodeFlush(Bytes& out, uint16_t family, uint32_t seq) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagAck, seq, kCmdFlush, kIpvsGenlVersion);
-  b.finish();
-}
-
-void encodeZero(Bytes& out, uint16_t family, uint32_t seq, const ServiceKey* key) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagAck, seq, kCmdZero, kIpvsGenlVersion);
+// A request with no attributes, or with only a service key.
+void keyRequest(Bytes& out, uint16_t family, uint32_t seq, uint16_t flags, uint8_t cmd,
+                const ServiceKey* key) {
+  MessageBuilder b(out, family, flags, seq, cmd, kIpvsGenlVersion);
   if (key) {
     size_t nest = b.beginNest(kCmdAttrService);
     putServiceKey(b, *key);
@@ -503,8 +463,49 @@ void encodeZero(Bytes& out, uint16_t family, uint32_t seq, const ServiceKey* key
   b.finish();
 }
 
+constexpr uint16_t kDoit = kFlagRequest | kFlagAck;
+constexpr uint16_t kDumpit = kFlagRequest | kFlagDump;
+
+}  // namespace
+
+void encodeGetService(Bytes& out, uint16_t family, uint32_t seq, const ServiceKey& key) {
+  keyRequest(out, family, seq, kDoit, kCmdGetService, &key);
+}
+
+void encodeDumpServices(Bytes& out, uint16_t family, uint32_t seq) {
+  keyRequest(out, family, seq, kDumpit, kCmdGetService, nullptr);
+}
+
+void encodeDumpDestinations(Bytes& out, uint16_t family, uint32_t seq, const ServiceKey& key) {
+  keyRequest(out, family, seq, kDumpit, kCmdGetDest, &key);
+}
+
+void encodeGetInfo(Bytes& out, uint16_t family, uint32_t seq) {
+  keyRequest(out, family, seq, kDoit, kCmdGetInfo, nullptr);
+}
+
+void encodeGetConfig(Bytes& out, uint16_t family, uint32_t seq) {
+  keyRequest(out, family, seq, kDoit, kCmdGetConfig, nullptr);
+}
+
+void encodeSetConfig(Bytes& out, uint16_t family, uint32_t seq, const Timeouts& t) {
+  MessageBuilder b(out, family, kDoit, seq, kCmdSetConfig, kIpvsGenlVersion);
+  b.putU32(kCmdAttrTimeoutTcp, t.tcp);
+  b.putU32(kCmdAttrTimeoutTcpFin, t.tcpFin);
+  b.putU32(kCmdAttrTimeoutUdp, t.udp);
+  b.finish();
+}
+
+void encodeFlush(Bytes& out, uint16_t family, uint32_t seq) {
+  keyRequest(out, family, seq, kDoit, kCmdFlush, nullptr);
+}
+
+void encodeZero(Bytes& out, uint16_t family, uint32_t seq, const ServiceKey* key) {
+  keyRequest(out, family, seq, kDoit, kCmdZero, key);
+}
+
 void encodeNewDaemon(Bytes& out, uint16_t family, uint32_t seq, const SyncDaemon& d) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagAck, seq, kCmdNewDaemon, kIpvsGenlVersion);
+  MessageBuilder b(out, family, kDoit, seq, kCmdNewDaemon, kIpvsGenlVersion);
   size_t nest = b.beginNest(kCmdAttrDaemon);
   b.putU32(kDaemonAttrState, static_cast<uint32_t>(d.state));
   b.putString(kDaemonAttrMcastIfn, d.interface);
@@ -524,7 +525,7 @@ void encodeNewDaemon(Bytes& out, uint16_t family, uint32_t seq, const SyncDaemon
 }
 
 void encodeDelDaemon(Bytes& out, uint16_t family, uint32_t seq, SyncState state) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagAck, seq, kCmdDelDaemon, kIpvsGenlVersion);
+  MessageBuilder b(out, family, kDoit, seq, kCmdDelDaemon, kIpvsGenlVersion);
   size_t nest = b.beginNest(kCmdAttrDaemon);
   b.putU32(kDaemonAttrState, static_cast<uint32_t>(state));
   b.endNest(nest);
@@ -532,8 +533,7 @@ void encodeDelDaemon(Bytes& out, uint16_t family, uint32_t seq, SyncState state)
 }
 
 void encodeDumpDaemons(Bytes& out, uint16_t family, uint32_t seq) {
-  MessageBuilder b(out, family, kFlagRequest | kFlagDump, seq, kCmdGetDaemon, kIpvsGenlVersion);
-  b.finish();
+  keyRequest(out, family, seq, kDumpit, kCmdGetDaemon, nullptr);
 }
 
 // ---------------------------------------------------------------------------

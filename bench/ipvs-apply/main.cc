@@ -129,23 +129,43 @@ int weight(const Shape& s) {
   Table t = generate(s);
   auto first = rec.apply(t);
   if (!first || !first->errors.empty()) return report(first, {});
-  std::vector<double> ms;
+  std::vector<double> ms, planMs, kernelMs;
   for (int r = 0; r < s.rounds; ++r) {
     // A different service each round, alternating the weight.
     auto& d = t[static_cast<size_t>((r * 37) % s.services)].destinations[0];
     d.weight = d.weight == 1 ? 100 : 1;
+    // Where the time goes: planning alone (against the cache), then the
+    // whole change (plan + one netlink request + cache update).
+    auto p0 = Clock::now();
+    auto preview = rec.preview(t);
+    planMs.push_back(seconds(Clock::now() - p0) * 1000);
     auto t0 = Clock::now();
     auto rep = rec.apply(t);
     auto took = Clock::now() - t0;
-    if (!rep || rep->ops.size() != 1 || !rep->errors.empty() || rep->refreshed) {
+    if (!preview || preview->size() != 1 || !rep || rep->ops.size() != 1 || !rep->errors.empty() ||
+        rep->refreshed) {
       std::cerr << "ipvs-apply: a weight change was not exactly one edit\n";
       return report(rep, took);
     }
     ms.push_back(seconds(took) * 1000);
+    // The same request straight to the backend (no planning): the kernel's part.
+    auto k0 = Clock::now();
+    auto again = backend->apply(rep->ops);
+    kernelMs.push_back(seconds(Clock::now() - k0) * 1000);
+    if (!again.ok()) {
+      std::cerr << "ipvs-apply: " << again.errors[0].error.what() << "\n";
+      return 1;
+    }
   }
-  std::sort(ms.begin(), ms.end());
-  std::printf("weight_rounds=%zu weight_median_ms=%.3f weight_max_ms=%.3f ops_per_change=1\n", ms.size(),
-              ms[ms.size() / 2], ms.back());
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  std::printf(
+      "weight_rounds=%zu weight_median_ms=%.3f weight_max_ms=%.3f plan_median_ms=%.3f "
+      "netlink_median_ms=%.3f ops_per_change=1\n",
+      ms.size(), median(ms), *std::max_element(ms.begin(), ms.end()), median(planMs),
+      median(kernelMs));
   // The kernel agrees with the cache.
   auto now = readTable(*backend);
   if (!now || plan(t, *now, {}).size() != 0) {
