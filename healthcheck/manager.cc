@@ -25,6 +25,7 @@ struct CheckEntry {
   CheckSpec spec;
   std::shared_ptr<CheckRunner> runner;
   std::vector<User> users;
+  CheckStats latency;  // latency part of the stats (the core counts the rest)
 };
 
 struct PoolEntry {
@@ -67,11 +68,12 @@ class CheckManager::Impl {
         if (!probe) return std::move(probe).takeError().context("check " + spec.name + " " + spec.target.toString());
         e = std::make_shared<CheckEntry>();
         e->spec = spec;
-        std::string key = spec.key;
+        // The runner never outlives its entry (stopped before the entry goes).
+        CheckEntry* raw = e.get();
         e->runner = std::make_shared<CheckRunner>(
             io_, clock_, rng_, spec, std::move(*probe),
-            [this, key](CheckRunner& r, const ProbeResult& res, const CheckerCore::Step& step) {
-              onAttempt(key, r, res, step);
+            [this, raw](CheckRunner&, const ProbeResult& res, const CheckerCore::Step& step) {
+              onAttempt(*raw, res, step);
             });
         fresh.push_back(e);
       }
@@ -185,8 +187,7 @@ class CheckManager::Impl {
     });
   }
 
-  void onAttempt(const std::string& key, CheckRunner& r, const ProbeResult& res,
-                 const CheckerCore::Step& step) {
+  void onAttempt(CheckEntry& entry, const ProbeResult& res, const CheckerCore::Step& step) {
     ++counters_.attempts;
     if (!res.up) ++counters_.failures;
     if (res.timedOut) ++counters_.timeouts;
@@ -196,15 +197,13 @@ class CheckManager::Impl {
       if (secs <= LatencyHistogram::kBoundsSeconds[i]) ++h.buckets[i];
     ++h.count;
     h.sumSeconds += secs;
-    auto& st = stats_[key];
+    auto& st = entry.latency;
     st.latencySum += res.latency;
     ++st.latencyCount;
     st.lastLatency = res.latency;
     if (step.transition) ++counters_.checkTransitions;
     if (!step.outputChanged) return;
-    auto it = checks_.find(key);
-    if (it == checks_.end()) return;
-    for (const auto& u : it->second->users) refreshServer(u.pool, u.rs);
+    for (const auto& u : entry.users) refreshServer(u.pool, u.rs);
   }
 
   void flush() {
@@ -309,11 +308,9 @@ class CheckManager::Impl {
       c.stats.failures = k.failures;
       c.stats.timeouts = k.timeouts;
       c.stats.transitions = k.transitions;
-      if (auto it = stats_.find(e->spec.key); it != stats_.end()) {
-        c.stats.lastLatency = it->second.lastLatency;
-        c.stats.latencySum = it->second.latencySum;
-        c.stats.latencyCount = it->second.latencyCount;
-      }
+      c.stats.lastLatency = e->latency.lastLatency;
+      c.stats.latencySum = e->latency.latencySum;
+      c.stats.latencyCount = e->latency.latencyCount;
       s.checks.push_back(std::move(c));
     }
     for (const auto& pe : pools_) {
@@ -360,7 +357,6 @@ class CheckManager::Impl {
   boost::asio::steady_timer drainTimer_;
   std::unordered_map<std::string, std::shared_ptr<CheckEntry>> checks_;
   std::vector<PoolEntry> pools_;
-  std::unordered_map<std::string, CheckStats> stats_;
   ManagerCounters counters_;
   bool flushPosted_ = false;
   bool stopped_ = false;

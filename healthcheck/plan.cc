@@ -81,23 +81,30 @@ config::Check canonicalCheck(const config::Check& check) {
 
 Result<Endpoint> resolveTarget(std::string_view target, const Endpoint& rs) {
   if (target.empty()) return rs;
+  const std::string shown(target);
   std::string_view host;
   std::string_view port;
+  bool portGiven = false;
   if (target.front() == '[') {
+    // "[v6]", "[v6]:" or "[v6]:port"
     auto close = target.find(']');
-    if (close == std::string_view::npos)
-      return Error("missing ']' in target '" + std::string(target) + "'");
+    if (close == std::string_view::npos) return Error("missing ']' in target '" + shown + "'");
     host = target.substr(1, close - 1);
     auto rest = target.substr(close + 1);
-    if (rest.empty() || rest.front() != ':')
-      return Error("target '" + std::string(target) + "' must be [ip]:port, [ip]: or :port");
-    port = rest.substr(1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return Error("junk after ']' in target '" + shown + "'");
+      port = rest.substr(1);
+      portGiven = true;
+    }
+  } else if (auto first = target.find(':'); first == std::string_view::npos) {
+    host = target;  // bare IPv4
+  } else if (target.find(':', first + 1) == std::string_view::npos) {
+    // exactly one colon: "ip:port", "ip:" or ":port"
+    host = target.substr(0, first);
+    port = target.substr(first + 1);
+    portGiven = true;
   } else {
-    auto colon = target.rfind(':');
-    if (colon == std::string_view::npos || target.find(':') != colon)
-      return Error("target '" + std::string(target) + "' must be ip:port, ip: or :port");
-    host = target.substr(0, colon);
-    port = target.substr(colon + 1);
+    host = target;  // bare IPv6 ("::1" is an address, not a port)
   }
   IpAddress addr = rs.address();
   uint16_t p = rs.port();
@@ -105,10 +112,12 @@ Result<Endpoint> resolveTarget(std::string_view target, const Endpoint& rs) {
     auto a = IpAddress::parse(host);
     if (!a) return Error(a.error().message).context("target");
     addr = *a;
+  } else if (!portGiven || port.empty()) {
+    return Error("target '" + shown + "' names neither an address nor a port");
   }
   if (!port.empty()) {
     auto n = parseUnsigned(port, 65535);
-    if (!n) return Error("invalid port '" + std::string(port) + "' in target");
+    if (!n || *n == 0) return Error("invalid port '" + std::string(port) + "' in target (1..65535)");
     p = static_cast<uint16_t>(*n);
   }
   return Endpoint(addr, p);

@@ -39,8 +39,9 @@ struct Plan {
 
 Result<Plan> buildPlan(const config::Config& config);
 
-// Check.target against the real server: "ip:port", ":port" or "ip:" (IPv6
-// in brackets); empty = the real server itself.
+// Check.target against the real server: "ip:port", "[v6]:port", "ip",
+// "[v6]", a bare IPv6 address, ":port" or "ip:" (the missing part is the
+// real server's); empty = the real server itself.
 Result<Endpoint> resolveTarget(std::string_view target, const Endpoint& realServer);
 
 const char* probeKind(const config::Check& check);

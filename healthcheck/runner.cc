@@ -6,6 +6,22 @@ namespace lvsd::healthcheck {
 
 using boost::system::error_code;
 
+namespace {
+
+// Wake-ups are aligned to this grid (timer slack): checks that fall due
+// within the same 10 ms run in one turn of the loop instead of one wake-up
+// each. At 10,000 checks a second that removes most context switches, for
+// at most 10 ms of delay on intervals of seconds.
+constexpr auto kTimerSlack = std::chrono::milliseconds(10);
+
+TimePoint aligned(TimePoint t) {
+  auto since = t.time_since_epoch();
+  auto rem = since % kTimerSlack;
+  return rem == Duration::zero() ? t : t + (kTimerSlack - rem);
+}
+
+}  // namespace
+
 CheckRunner::CheckRunner(boost::asio::io_context& io, const Clock& clock, Rng& rng, CheckSpec spec,
                          std::unique_ptr<Probe> probe, Listener listener)
     : io_(io), clock_(clock), spec_(std::move(spec)), core_(CheckerParams::fromProto(spec_.def), rng),
@@ -33,7 +49,7 @@ void CheckRunner::stop() {
 }
 
 void CheckRunner::arm(TimePoint at) {
-  timer_.expires_at(at);
+  timer_.expires_at(aligned(at));
   std::weak_ptr<CheckRunner> weak = weak_from_this();
   timer_.async_wait([weak](const error_code& ec) {
     auto self = weak.lock();
@@ -47,7 +63,7 @@ void CheckRunner::attempt() {
   attemptStart_ = clock_.now();
   TimePoint deadline = core_.beginAttempt(attemptStart_);
   std::weak_ptr<CheckRunner> weak = weak_from_this();
-  deadline_.expires_at(deadline);
+  deadline_.expires_at(aligned(deadline));
   deadline_.async_wait([weak, gen](const error_code& ec) {
     auto self = weak.lock();
     if (!self || ec || !self->running_ || gen != self->gen_) return;

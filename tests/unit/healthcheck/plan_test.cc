@@ -124,7 +124,11 @@ TEST(Plan, ResolveTarget) {
   EXPECT_EQ(resolveTarget(":81", rs6)->toString(), "[2001:db8::1]:81");
   EXPECT_EQ(resolveTarget("[2001:db8::2]:", rs6)->toString(), "[2001:db8::2]:80");
   EXPECT_EQ(resolveTarget("[2001:db8::2]:9", rs6)->toString(), "[2001:db8::2]:9");
-  for (const char* bad : {"10.0.0.9", "x:1", ":99999", "[::1]", "[::1", "1:2:3", ":x"})
+  EXPECT_EQ(resolveTarget("10.0.0.9", rs)->toString(), "10.0.0.9:80");
+  EXPECT_EQ(resolveTarget("[2001:db8::2]", rs6)->toString(), "[2001:db8::2]:80");
+  EXPECT_EQ(resolveTarget("2001:db8::2", rs6)->toString(), "[2001:db8::2]:80");
+  EXPECT_EQ(resolveTarget("::1", rs6)->toString(), "[::1]:80");  // an address, not port 1
+  for (const char* bad : {"x:1", ":99999", ":0", "[::1", "[::1]x", "1:2:3", ":x", ":", "[]:", "10.0.0.9:x"})
     EXPECT_FALSE(resolveTarget(bad, rs).ok()) << bad;
 }
 
