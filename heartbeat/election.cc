@@ -65,10 +65,19 @@ void Election::advert(const PeerAdvert& a, TimePoint now, Actions& out) {
   dispatch(in, out);
 }
 
-void Election::timers(TimePoint now, Actions& out) {
+void Election::timers(TimePoint now, Actions& out, Duration lateness) {
   if (masterDownAt_ && *masterDownAt_ <= now) {
-    masterDownAt_.reset();
-    dispatch({Event::kMasterDown, now}, out);
+    if (state_ == State::kBackup && !stallGraceUsed_ && lateness >= p_.interval / 2) {
+      stallGraceUsed_ = true;
+      masterDownAt_ = now + masterInterval_;
+      Action a;
+      a.kind = Action::Kind::kStallGrace;
+      a.priority = priority_;
+      out.push_back(a);
+    } else {
+      masterDownAt_.reset();
+      dispatch({Event::kMasterDown, now}, out);
+    }
   }
   if (advertAt_ && *advertAt_ <= now) {
     advertAt_.reset();
@@ -147,6 +156,7 @@ void Election::backupAdvert(const Input& in, Actions& out) {
     masterPriority_ = a.priority;
     sawRelease_ = false;
     discardedLower_ = false;
+    stallGraceUsed_ = false;
     ready_ = false;
     if (p_.preemptDelay.count() > 0) {
       if (!lower) preemptAt_.reset();
@@ -268,6 +278,7 @@ void Election::enterBackupOrOwner(TimePoint now, Reason reason, Actions& out) {
   masterInterval_ = p_.interval;
   sawRelease_ = false;
   discardedLower_ = false;
+  stallGraceUsed_ = false;
   preemptAt_.reset();
   masterDownAt_ = now + downInterval();
   transition(State::kBackup, reason, now, out);
@@ -292,6 +303,7 @@ void Election::becomeBackup(TimePoint now, Reason reason, Actions& out) {
   advertAt_.reset();
   sawRelease_ = false;
   discardedLower_ = false;
+  stallGraceUsed_ = false;
   preemptAt_.reset();
   masterDownAt_ = now + downInterval();
   transition(State::kBackup, reason, now, out);
@@ -358,12 +370,12 @@ Actions Elector::advert(size_t i, const PeerAdvert& a, TimePoint now) {
   return run(i, now, [&](Election& e, Actions& out) { e.advert(a, now, out); });
 }
 
-Actions Elector::timers(TimePoint now) {
+Actions Elector::timers(TimePoint now, Duration lateness) {
   Actions all;
   for (size_t i = 0; i < elections_.size(); ++i) {
     auto d = elections_[i].nextDeadline();
     if (!d || *d > now) continue;
-    Actions a = run(i, now, [&](Election& e, Actions& out) { e.timers(now, out); });
+    Actions a = run(i, now, [&](Election& e, Actions& out) { e.timers(now, out, lateness); });
     all.insert(all.end(), a.begin(), a.end());
   }
   return all;

@@ -46,6 +46,7 @@ struct Action {
     kTransition,  // from -> to, reason; `priority` is the effective priority
     kReassert,    // a lower master was heard: announce the VIPs again
     kGroupReady,  // internal to Elector: this member wants MASTER
+    kStallGrace,  // the master-down timer fired late: one more interval granted
   };
   Kind kind = Kind::kSendAdvert;
   size_t instance = 0;
@@ -67,8 +68,12 @@ class Election {
 
   void start(TimePoint now, Actions& out);
   void advert(const PeerAdvert& a, TimePoint now, Actions& out);
-  // Fires every deadline at or before `now`.
-  void timers(TimePoint now, Actions& out);
+  // Fires every deadline at or before `now`. `lateness` is how late the
+  // caller's loop woke up: a master-down timer that fires half an interval
+  // or more late gets one more interval, once per silence, because a loop
+  // that was not running (a stalled host) cannot tell a dead master from
+  // one that was stalled with it.
+  void timers(TimePoint now, Actions& out, Duration lateness = Duration(0));
   void setPriority(uint8_t priority, TimePoint now, Actions& out);
   // Own fault (a weight-0 tracker) and group fault (another sync-group
   // member's); the instance is in FAULT while either holds.
@@ -154,6 +159,7 @@ class Election {
   Reason pendingReason_ = Reason::kMasterDown;
   bool sawRelease_ = false;      // priority 0 heard since the last accepted master
   bool discardedLower_ = false;  // a lower master was discarded (preempt pending)
+  bool stallGraceUsed_ = false;  // the grace for a late timer was given this silence
   Duration masterInterval_;
   std::optional<TimePoint> masterDownAt_;
   std::optional<TimePoint> advertAt_;
@@ -174,7 +180,7 @@ class Elector {
 
   Actions start(TimePoint now);
   Actions advert(size_t i, const PeerAdvert& a, TimePoint now);
-  Actions timers(TimePoint now);
+  Actions timers(TimePoint now, Duration lateness = Duration(0));
   Actions setPriority(size_t i, uint8_t priority, TimePoint now);
   Actions setFault(size_t i, bool fault, TimePoint now);
   Actions stop(TimePoint now, bool release);

@@ -111,10 +111,11 @@ std::optional<TimePoint> Engine::nextDeadline() const {
   return best;
 }
 
-void Engine::onTimer() {
+void Engine::onTimer(Duration lateness) {
   if (!started_ || stopped_) return;
   TimePoint now = clock_.now();
-  apply(elector_.timers(now));
+  lateness_ = lateness;
+  apply(elector_.timers(now, lateness));
   for (size_t i = 0; i < statusAt_.size(); ++i) {
     if (!statusAt_[i] || *statusAt_[i] > now) continue;
     const Election& e = elector_.at(i);
@@ -176,6 +177,12 @@ void Engine::apply(const Actions& actions) {
       case Action::Kind::kReassert:
         ++counters_.reasserts;
         obs_.onReassert(in.name, in.vipGroups);
+        break;
+      case Action::Kind::kStallGrace:
+        ++counters_.stallGraces;
+        obs_.onNotice(true, "instance=" + in.name + " loop woke up " +
+                                std::to_string(toMillis(lateness_)) +
+                                " ms late: waiting one more interval for the master");
         break;
       case Action::Kind::kGroupReady:
         break;  // consumed by the Elector

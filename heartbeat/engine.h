@@ -62,6 +62,7 @@ struct Counters {
   uint64_t transitions = 0;
   uint64_t reasserts = 0;
   uint64_t addressListMismatch = 0;  // VRRP: a peer advertises other addresses
+  uint64_t stallGraces = 0;          // master-down deferred: the loop woke up late
   uint64_t dropped() const;
 };
 
@@ -97,7 +98,8 @@ class Engine {
 
   void start();
   void onPacket(const ReceivedPacket& p);
-  void onTimer();
+  // `lateness`: how late the shell's loop woke up for this deadline.
+  void onTimer(Duration lateness = Duration(0));
   std::optional<TimePoint> nextDeadline() const;
   void setTracker(size_t tracker, TrackerStatus status);
   void setHealth(const wire::Health& h) { health_ = h; }
@@ -161,6 +163,7 @@ class Engine {
   std::vector<Pending> pending_;
   wire::Health health_;
   Counters counters_;
+  Duration lateness_{0};  // of the timer being handled (for the notice)
 };
 
 }  // namespace lvsd::heartbeat

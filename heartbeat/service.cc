@@ -227,9 +227,15 @@ class HeartbeatService::Impl final : public EngineObserver {
     timer_.expires_at(asio::steady_timer::time_point(d->time_since_epoch()));
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
-      if (armed_) late_.record(std::chrono::steady_clock::now() - *armed_);
+      Duration late{0};
+      if (armed_) {
+        late = std::chrono::steady_clock::now() - *armed_;
+        late_.record(late);
+      }
       armed_.reset();
-      engine_->onTimer();
+      // Packets that arrived before the deadline count before it fires.
+      transport_->drainAll();
+      engine_->onTimer(late);
       rearm();
     });
   }
@@ -279,6 +285,7 @@ class HeartbeatService::Impl final : public EngineObserver {
     m["transitions"] = c.transitions;
     m["reasserts"] = c.reasserts;
     m["address_list_mismatch"] = c.addressListMismatch;
+    m["stall_graces"] = c.stallGraces;
     m["dropped"] = c.dropped() + (transport_ ? transport_->truncated() : 0);
     for (size_t r = 1; r < kDropReasonCount; ++r)
       m[std::string("drop.") + dropReasonName(static_cast<DropReason>(r))] = c.drops[r];

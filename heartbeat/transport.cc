@@ -220,6 +220,10 @@ void Transport::arm(size_t l) {
                              });
 }
 
+void Transport::drainAll() {
+  for (size_t l = 0; l < sockets_.size(); ++l) drain(l);
+}
+
 void Transport::drain(size_t l) {
   const Socket& s = sockets_[l];
   const bool native = model_.protocol == Protocol::kNative;

@@ -35,6 +35,9 @@ class Transport final : public PacketIo {
   ~Transport() override;
 
   Status send(size_t link, const IpAddress& dst, std::span<const uint8_t> bytes) override;
+  // Reads whatever is queued on every socket now (before a timer is acted
+  // on, so advertisements that arrived in time are never overtaken by it).
+  void drainAll();
   // Socket-level receive errors (not drops; those the engine counts).
   uint64_t receiveErrors() const { return receiveErrors_; }
   uint64_t truncated() const { return truncated_; }

@@ -29,6 +29,7 @@ class Cluster {
   struct Options {
     bool xover = false;
     bool attacker = false;
+    bool ipv6 = false;  // also fd00:77::N/64 on the bridge
   };
   explicit Cluster(Options o) : prefix_(uniquePrefix("")) {
     dir_ = "/tmp/" + prefix_;
@@ -39,6 +40,11 @@ class Cluster {
     a_ = node("a", "10.77.0.1");
     b_ = node("b", "10.77.0.2");
     c_ = node("c", "10.77.0.3");
+    if (o.ipv6) {
+      int n = 1;
+      for (Netns* ns : {a_.get(), b_.get(), c_.get()})
+        ns->ip("addr add fd00:77::" + std::to_string(n++) + "/64 dev eth0 nodad");
+    }
     if (o.attacker) x_ = node("x", "10.77.0.66");
     if (o.xover) {
       sh("ip link add eth1 netns " + a_->name() + " type veth peer name eth1 netns " + b_->name());
@@ -66,6 +72,9 @@ class Cluster {
  private:
   std::unique_ptr<Netns> node(const std::string& tag, const std::string& addr) {
     auto ns = std::make_unique<Netns>(prefix_ + "-" + tag);
+    // Devices created from here on skip duplicate address detection: the
+    // link-local addresses are usable at once.
+    ns->exec("sysctl -qw net.ipv6.conf.default.accept_dad=0");
     sh("ip link add eth0 netns " + ns->name() + " type veth peer name " + tag + "0 netns " +
        sw_->name());
     sw_->ip("link set " + tag + "0 master br0");
@@ -410,6 +419,83 @@ TEST(HeartbeatNetns, KeepalivedInteropKeepalivedMaster) {
   ASSERT_TRUE(waitFor([&] { return a.state() == "BACKUP"; }, milliseconds(5000))) << k.log();
   EXPECT_EQ(a.instance().last_reason(), "higher-priority-master");
   EXPECT_TRUE(waitFor([&] { return k.holdsVip() && !cl.a().hasAddress(kVip); }, milliseconds(3000)));
+}
+
+// ---------------------------------------------------------------------------
+// IPv6: NATIVE over IPv6 moving an IPv6 VIP (unsolicited NA, NODAD), and
+// VRRPv3 over IPv6 (link-local sources) against keepalived.
+
+const char* kVip6 = "fd00:77::100";
+
+std::string native6Config() {
+  return std::string(
+             "director { name: \"a\" priority: 150 address { link: \"lan\" address: \"fd00:77::1\" } }\n"
+             "director { name: \"b\" priority: 100 address { link: \"lan\" address: \"fd00:77::2\" } }\n"
+             "heartbeat { interval_ms: 100 link { name: \"lan\" interface: \"eth0\" }"
+             " key { id: 1 secret_hex: \"") +
+         kKey + "\" } }\n" +
+         "instance { name: \"web\" vrid: 51 vip_group: \"web\" }\n"
+         "vip_group { name: \"web\" vip { address: \"" + kVip6 +
+         "/64\" interface: \"eth0\" } announce { repeat: 3 interval_ms: 50 } }\n";
+}
+
+TEST(HeartbeatNetns, NativeOverIpv6MovesAnIpv6Vip) {
+  Cluster cl({.ipv6 = true});
+  Director a(cl, cl.a(), "a", native6Config()), b(cl, cl.b(), "b", native6Config());
+  a.start();
+  b.start();
+  ASSERT_TRUE(stable(a, b)) << a.log() << b.log();
+  ASSERT_TRUE(waitFor([&] { return cl.a().hasAddress(kVip6); }, milliseconds(2000)));
+  const std::string macA = cl.a().mac("eth0"), macB = cl.b().mac("eth0");
+  cl.c().exec(std::string("ping -6 -c 1 -W 2 ") + kVip6);
+  EXPECT_EQ(cl.c().neighbour(kVip6), macA);
+  a.proc().kill9();
+  ASSERT_TRUE(waitFor([&] { return b.state() == "MASTER"; }, milliseconds(3000))) << b.log();
+  EXPECT_TRUE(waitFor([&] { return cl.b().hasAddress(kVip6); }, milliseconds(2000)));
+  EXPECT_EQ(cl.b().ip("-6 -o addr show dev eth0").find("tentative"), std::string::npos)
+      << "VIP added without DAD";
+  EXPECT_TRUE(waitFor([&] { return cl.c().neighbour(kVip6) == macB; }, milliseconds(2000)))
+      << "client still has " << cl.c().neighbour(kVip6) << ", want " << macB
+      << " (unsolicited NA)";
+  cl.c().exec(std::string("ping -6 -c 1 -W 2 ") + kVip6);
+}
+
+TEST(HeartbeatNetns, KeepalivedInteropIpv6) {
+  Cluster cl({.ipv6 = true});
+  std::string cfg =
+      "director { name: \"a\" priority: 100 address { link: \"lan\" address: \"fd00:77::1\" } }\n"
+      "director { name: \"kb\" priority: 150 address { link: \"lan\" address: \"fd00:77::2\" } }\n"
+      "heartbeat { protocol: VRRP3 interval_ms: 100 link { name: \"lan\" interface: \"eth0\" } }\n"
+      "instance { name: \"web\" vrid: 52 vip_group: \"web\" }\n"
+      "vip_group { name: \"web\" vip { address: \"" + std::string(kVip6) +
+      "/64\" interface: \"eth0\" } }\n";
+  Director a(cl, cl.a(), "a", cfg);
+  std::ofstream(cl.path("ka6.conf"))
+      << "global_defs {\n  router_id kb\n  vrrp_version 3\n  script_user root\n"
+         "  enable_script_security\n}\n"
+         "vrrp_instance web6 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 52\n"
+         "  priority 150\n  advert_int 0.1\n  virtual_ipaddress {\n    "
+      << kVip6 << "/64\n  }\n}\n";
+  Proc ka(cl.b(), {"keepalived", "-n", "-l", "-P", "-R", "-f", cl.path("ka6.conf"), "-p",
+                   cl.path("ka6.pid"), "-r", cl.path("ka6-vrrp.pid")},
+          cl.path("ka6.log"));
+  ASSERT_TRUE(waitFor([&] { return cl.b().hasAddress(kVip6); }, milliseconds(5000)))
+      << readFile(cl.path("ka6.log"));
+  a.start();
+  ASSERT_TRUE(waitFor([&] { return a.state() == "BACKUP"; }, milliseconds(3000)));
+  std::this_thread::sleep_for(milliseconds(1000));
+  EXPECT_EQ(a.state(), "BACKUP") << a.log();
+  EXPECT_EQ(a.instance().transitions(), 1u);
+  EXPECT_FALSE(cl.a().hasAddress(kVip6));
+  // keepalived's VRRP process dies: lvsd takes over.
+  std::string vpid = readFile(cl.path("ka6-vrrp.pid"));
+  ASSERT_FALSE(vpid.empty());
+  ::kill(std::stoi(vpid), SIGKILL);
+  ASSERT_TRUE(waitFor([&] { return a.state() == "MASTER"; }, milliseconds(3000))) << a.log();
+  EXPECT_TRUE(waitFor([&] { return cl.a().hasAddress(kVip6); }, milliseconds(2000)));
+  std::string dump = dumpText(a.sock());
+  EXPECT_EQ(counter(dump, "drop.bad-checksum") + counter(dump, "drop.bad-ttl"), 0u) << dump;
+  ka.kill9();
 }
 
 }  // namespace

@@ -221,6 +221,45 @@ TEST_F(ElectionTest, PriorityZeroLetsTheBackupTakeOverAfterSkewTime) {
   EXPECT_EQ(e.since() - released, skewTime(milliseconds(1000), 100));
 }
 
+TEST_F(ElectionTest, ALateTimerGetsOneIntervalOfGraceOncePerSilence) {
+  Election e(params(100));
+  Actions a;
+  e.start(now(), a);
+  e.advert(advert(200), now(), a);
+  TimePoint due = *e.nextDeadline();
+  // The loop wakes up 600 ms late (a stalled host): no verdict yet.
+  clock.advance(due - now() + milliseconds(600));
+  a.clear();
+  e.timers(now(), a, milliseconds(600));
+  EXPECT_EQ(e.state(), State::kBackup);
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].kind, Kind::kStallGrace);
+  EXPECT_EQ(*e.nextDeadline(), now() + milliseconds(1000));
+  // The master was only stalled too: its advert arrives, all is well, and
+  // the next silence gets its own grace.
+  clock.advance(milliseconds(5));
+  e.advert(advert(200), now(), a);
+  clock.advance(*e.nextDeadline() - now() + milliseconds(700));
+  a.clear();
+  e.timers(now(), a, milliseconds(700));
+  EXPECT_EQ(e.state(), State::kBackup);
+  // Still silent one interval later, even late: the master is gone.
+  clock.advance(*e.nextDeadline() - now() + milliseconds(900));
+  a.clear();
+  e.timers(now(), a, milliseconds(900));
+  EXPECT_EQ(e.state(), State::kMaster);
+  EXPECT_EQ(transitions(a).at(0).reason, Reason::kMasterDown);
+}
+
+TEST_F(ElectionTest, AnOnTimeTimerGetsNoGrace) {
+  Election e(params(100));
+  Actions a;
+  e.start(now(), a);
+  clock.advance(*e.nextDeadline() - now() + milliseconds(499));
+  e.timers(now(), a, milliseconds(499));
+  EXPECT_EQ(e.state(), State::kMaster) << "less than half an interval late";
+}
+
 TEST_F(ElectionTest, BackupLearnsTheMastersInterval) {
   Election e(params(100));
   Actions a;

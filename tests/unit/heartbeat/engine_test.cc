@@ -349,6 +349,7 @@ TEST_F(NativeEngine, SplitBrainHealsEvenWhenTheLowerMasterSpeaksFirst) {
   sim.filter = nullptr;
   ASSERT_TRUE(sim.runUntil([&] { return sim.masters() == 1; }, milliseconds(200)));
   EXPECT_EQ(sim.state(a), State::kMaster);
+  EXPECT_EQ(sim.state(b), State::kBackup);
 }
 
 TEST_F(NativeEngine, ForgedReplayedAndGarbagePacketsChangeNothing) {
@@ -422,6 +423,24 @@ TEST_F(NativeEngine, ForgedReplayedAndGarbagePacketsChangeNothing) {
   }
   EXPECT_EQ(sim.state(b), State::kMaster);
   EXPECT_LE(sim.clock.now() - died, milliseconds(400));
+}
+
+TEST_F(NativeEngine, ALateLoopDoesNotDeclareAStalledMasterDead) {
+  Node& a = sim.add("a");
+  Node& b = sim.add("b");
+  sim.run(milliseconds(1000));
+  // Both hosts stall for 500 ms (a VM pause), longer than b's 361 ms
+  // master-down interval: nothing is sent or handled meanwhile.
+  sim.clock.advance(milliseconds(500));
+  // b's loop wakes first, late, before a has sent anything.
+  b.engine->onTimer(milliseconds(150));
+  EXPECT_EQ(sim.state(b), State::kBackup);
+  EXPECT_EQ(b.engine->counters().stallGraces, 1u);
+  EXPECT_EQ(b.rec.notices.size(), 1u);
+  sim.run(milliseconds(1000));  // a resumes advertising
+  EXPECT_EQ(sim.state(a), State::kMaster);
+  EXPECT_EQ(sim.state(b), State::kBackup);
+  EXPECT_EQ(b.rec.transitions.size(), 1u);
 }
 
 TEST_F(NativeEngine, StaleFramesAreDropped) {
@@ -609,6 +628,44 @@ TEST_F(VrrpEngine, ChecksTtlDestinationAndVrid) {
   EXPECT_EQ(sim.state(a), State::kBackup) << "priority 200 beats 150";
   EXPECT_EQ(a.engine->counters().addressListMismatch, 1u);
   EXPECT_EQ(a.rec.notices.size(), 1u);
+}
+
+// What an AF_INET raw socket hands over: the whole IP packet.
+TEST_F(VrrpEngine, AcceptsRawIpv4PacketsAndChecksTheirHeader) {
+  Node& b = sim.add("b");
+  VrrpAdvert adv;
+  adv.vrid = 10;
+  adv.priority = 200;
+  adv.interval = milliseconds(100);
+  adv.addresses = {ip("10.0.0.100")};
+  auto msg = encodeVrrp(adv, Family::kV4, ip("10.0.0.1"), ip("224.0.0.18")).value();
+  std::vector<uint8_t> pkt = {0x45, 0xc0, 0, static_cast<uint8_t>(20 + msg.size()), 0, 1, 0, 0,
+                              255,  112,  0, 0, 10, 0, 0, 1, 224, 0, 0, 18};
+  pkt.insert(pkt.end(), msg.begin(), msg.end());
+  auto deliver = [&](const std::vector<uint8_t>& bytes) {
+    ReceivedPacket p;
+    p.link = 0;
+    p.bytes = bytes;
+    p.ipv4Header = true;
+    b.engine->onPacket(p);
+  };
+  deliver(pkt);
+  EXPECT_EQ(b.engine->counters().received, 1u);
+  EXPECT_EQ(b.engine->snapshot().instances[0].master, "a");
+  auto ttl = pkt;
+  ttl[8] = 64;
+  deliver(ttl);
+  EXPECT_EQ(drops(b, DropReason::kBadTtl), 1u);
+  auto proto = pkt;
+  proto[9] = 17;
+  deliver(proto);
+  EXPECT_EQ(drops(b, DropReason::kMalformed), 1u);
+  deliver({pkt.begin(), pkt.begin() + 10});
+  EXPECT_EQ(drops(b, DropReason::kTruncated), 1u);
+  auto frag = pkt;
+  frag[6] = 0x20;
+  deliver(frag);
+  EXPECT_EQ(drops(b, DropReason::kFragment), 1u);
 }
 
 TEST(VrrpUnicast, SendsToPeersAndChecksSources) {
