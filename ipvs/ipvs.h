@@ -323,6 +323,7 @@ class Reconciler {
   Ownership ownership_;
   Table cache_;
   std::vector<ServiceKey> lastDesiredKeys_;
+  bool aligned_ = false;  // cache_ is in the last desired table's order
   bool stale_ = true;
   Counters counters_;
 };

@@ -15,6 +15,7 @@ Status Reconciler::refresh() {
   if (!table) return std::move(table).takeError();
   cache_ = std::move(*table);
   stale_ = false;
+  aligned_ = false;
   ++counters_.refreshes;
   return okStatus();
 }
@@ -75,7 +76,16 @@ Result<ReconcileReport> Reconciler::apply(const Table& desired) {
     }
   }
   report.errors = std::move(br.errors);
-  alignCache(desired);
+  // Edits keep the order; adds and deletes (or a fresh read) may not.
+  bool reorders = false;
+  for (const auto& op : report.ops) {
+    reorders |= op.kind != OpKind::kEditService && op.kind != OpKind::kEditDestination;
+  }
+  bool keysAligned = cache_.size() >= desired.size();
+  for (size_t i = 0; keysAligned && i < desired.size(); ++i) {
+    keysAligned = cache_[i].service.key == desired[i].service.key;
+  }
+  if (reorders || !aligned_ || !keysAligned) alignCache(desired);
   return report;
 }
 
@@ -83,6 +93,7 @@ Result<ReconcileReport> Reconciler::apply(const Table& desired) {
 // destinations in desired order; everything else after), so that the next
 // plan() takes its index-free fast path. Order means nothing to the kernel.
 void Reconciler::alignCache(const Table& desired) {
+  aligned_ = true;
   bool aligned = cache_.size() >= desired.size();
   for (size_t i = 0; aligned && i < desired.size(); ++i) {
     aligned = cache_[i].service.key == desired[i].service.key &&

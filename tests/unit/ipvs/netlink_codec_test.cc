@@ -530,7 +530,8 @@ TEST(NetlinkCodec, SplitRejectsBadLengths) {
   EXPECT_FALSE(splitMessages(hex("10000000 0200")).ok());             // truncated header
   EXPECT_FALSE(splitMessages(hex("40000000 0200 0000 01000000 00000000")).ok());  // len > data
   EXPECT_FALSE(splitMessages(hex("08000000 0200 0000 01000000 00000000")).ok());  // len < header
-  auto ok = splitMessages(hex("14000000 0200 0000 05000000 00000000 efffffff"));
+  Bytes ack = hex("14000000 0200 0000 05000000 00000000 efffffff");
+  auto ok = splitMessages(ack);  // messages borrow `ack`
   ASSERT_TRUE(ok.ok());
   ASSERT_EQ(ok->size(), 1u);
   auto code = parseErrorCode((*ok)[0]);
