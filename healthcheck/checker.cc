@@ -50,11 +50,14 @@ TimePoint CheckerCore::start(TimePoint now) {
   inFlight_ = false;
   auto spread = std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::nano>(
       static_cast<double>(params_.interval.count()) * rng_.uniform()));
-  return now + spread;
+  due_ = now + spread;
+  return due_;
 }
 
 TimePoint CheckerCore::beginAttempt(TimePoint now) {
-  if (attemptInRound_ == 0) roundStart_ = now;
+  // A round is anchored where it was due, not where a busy loop got to it,
+  // so lateness does not accumulate into a longer interval.
+  if (attemptInRound_ == 0) roundStart_ = std::min(now, due_);
   ++attemptInRound_;
   inFlight_ = true;
   ++counters_.attempts;
@@ -74,7 +77,7 @@ CheckerCore::Step CheckerCore::finishAttempt(TimePoint now, const ProbeResult& r
 
   // A failed attempt with retries left is retried within the same round.
   if (!r.up && attemptInRound_ <= params_.retries) {
-    step.next = now + params_.retryDelay;
+    step.next = due_ = now + params_.retryDelay;
     return step;
   }
 
@@ -84,7 +87,7 @@ CheckerCore::Step CheckerCore::finishAttempt(TimePoint now, const ProbeResult& r
   // Rounds are anchored at their start so that detection time does not grow
   // by each probe's latency; a round that overran its interval is followed
   // at once.
-  step.next = std::max(roundStart_ + jittered(params_.interval), now);
+  step.next = due_ = std::max(roundStart_ + jittered(params_.interval), now);
 
   const Health before = health_;
   const auto beforeWeight = weight_;

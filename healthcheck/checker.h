@@ -127,6 +127,7 @@ class CheckerCore {
   bool drain_ = false;
   std::string lastReason_;
   TimePoint startedAt_{};
+  TimePoint due_{};  // when the next attempt was asked for
   TimePoint roundStart_{};
   uint32_t attemptInRound_ = 0;
   bool inFlight_ = false;

@@ -211,7 +211,10 @@ class HttpAttempt final : public Attempt {
   bool reused_ = false;
   bool gotBytes_ = false;
   bool keep_ = false;
-  std::array<char, 4096> buf_;
+  // Small enough that the whole attempt stays in malloc's per-thread cache
+  // (glibc tcache: up to 1032 bytes); health responses are short, longer
+  // bodies take a few more reads.
+  std::array<char, 640> buf_;
 };
 
 // --- UDP and DNS ---------------------------------------------------------------

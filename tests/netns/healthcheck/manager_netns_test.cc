@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 
+#include "fakes/pool_text.h"
 #include "healthcheck/healthcheck.h"
 #include "netns_env.h"
 #include "test_server.h"
@@ -19,7 +20,7 @@ using namespace std::chrono_literals;
 using lvsd::testing::Reply;
 using lvsd::testing::TestServer;
 
-Endpoint ep(const std::string& s) { return *Endpoint::parse(s); }
+Endpoint ep(const std::string& s) { return lvsd::testing::endpoint(s); }
 
 config::Config parse(const std::string& text) {
   config::Config c;
@@ -27,14 +28,7 @@ config::Config parse(const std::string& text) {
   return c;
 }
 
-std::string render(const ServicePool& p) {
-  std::string s;
-  for (const auto& d : p.destinations) {
-    if (!s.empty()) s += " ";
-    s += (d.realServer < 0 ? "!" : "") + d.address.toString() + "=" + std::to_string(d.weight);
-  }
-  return s;
-}
+std::string render(const ServicePool& p) { return lvsd::testing::poolText(p); }
 
 class FakeConnections : public ConnectionCounter {
  public:

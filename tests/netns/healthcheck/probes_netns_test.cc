@@ -14,6 +14,7 @@
 #include <fstream>
 #include <thread>
 
+#include "fakes/pool_text.h"
 #include "healthcheck/http.h"
 #include "healthcheck/plan.h"
 #include "healthcheck/probe.h"
@@ -28,7 +29,7 @@ using namespace std::chrono_literals;
 using lvsd::testing::Reply;
 using lvsd::testing::TestServer;
 
-Endpoint ep(const std::string& s) { return *Endpoint::parse(s); }
+Endpoint ep(const std::string& s) { return lvsd::testing::endpoint(s); }
 
 CheckSpec makeSpec(const std::string& text, Endpoint target) {
   config::Check c;

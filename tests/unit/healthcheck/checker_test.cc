@@ -190,6 +190,22 @@ TEST(Checker, RoundsAreAnchoredAtTheirStartWithoutJitter) {
   EXPECT_EQ(d.next, t0 + 2s);
 }
 
+TEST(Checker, LateStartsDoNotStretchTheInterval) {
+  FakeClock clock;
+  FakeRng rng(0.0);
+  CheckerCore core(params(1, 1), rng);
+  TimePoint due = core.start(clock.now());
+  for (int i = 0; i < 5; ++i) {
+    // The loop gets to each attempt 30 ms late.
+    clock.advance(due - clock.now() + 30ms);
+    core.beginAttempt(clock.now());
+    clock.advance(5ms);
+    auto s = core.finishAttempt(clock.now(), ProbeResult::ok());
+    EXPECT_EQ(s.next, due + 1s) << i;
+    due = s.next;
+  }
+}
+
 TEST(Checker, SlowRoundIsFollowedImmediately) {
   auto p = params(1, 1);
   p.timeout = 1500ms;  // longer than the interval

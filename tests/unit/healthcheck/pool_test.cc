@@ -5,6 +5,7 @@
 #include <map>
 
 #include "fakes/fake_clock.h"
+#include "fakes/pool_text.h"
 
 namespace lvsd::healthcheck {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 using lvsd::testing::FakeClock;
 
-Endpoint ep(const char* s) { return *Endpoint::parse(s); }
+Endpoint ep(const char* s) { return lvsd::testing::endpoint(s); }
 
 PoolSpec spec3(bool inhibit = false) {
   PoolSpec s;
@@ -31,14 +32,7 @@ CheckOutput up(std::optional<uint32_t> w = std::nullopt, bool drain = false) {
 CheckOutput down() { return {Health::kDown, std::nullopt, false, "http: status 503"}; }
 
 // "ip:port=weight" of each destination, sorry server marked with '!'.
-std::string render(const ServicePool& p) {
-  std::string s;
-  for (const auto& d : p.destinations) {
-    if (!s.empty()) s += " ";
-    s += (d.realServer < 0 ? "!" : "") + d.address.toString() + "=" + std::to_string(d.weight);
-  }
-  return s;
-}
+std::string render(const ServicePool& p) { return lvsd::testing::poolText(p); }
 
 struct Fixture {
   FakeClock clock;
