@@ -376,7 +376,8 @@ bool SyncManager::Impl::isMaster() const {
 DaemonSet SyncManager::Impl::wantedSet() const {
   if (!kernelSyncOn()) return DaemonSet::kNone;
   std::vector<InstanceRole> roles;
-  for (const auto& [i, r] : roles_) roles.push_back(r);
+  for (const auto& [i, r] : roles_)
+    if (r != InstanceRole::kStop) roles.push_back(r);
   return daemonsFor(cfg_->proto.sync().kernel().mode(), roles);
 }
 
@@ -387,7 +388,10 @@ void SyncManager::Impl::setRole(const std::string& instance, InstanceRole role) 
   roles_[instance] = role;
   broadcastDigest();  // carries the roles
   if (!started_) return;
-  if (kernelSyncOn()) planDaemonsNow("role " + instance + "=" + roleName(role));
+  // STOP is the election shutting down (lvsd stopping or reloading it): the
+  // daemons stay as they are; stop(leave) decides what happens to them.
+  if (kernelSyncOn() && role != InstanceRole::kStop)
+    planDaemonsNow("role " + instance + "=" + roleName(role));
   if (wasMaster && !isMaster()) {
     // No longer the one with the authoritative table.
     sender_.cancel();
