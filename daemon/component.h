@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "daemon/bus.h"
 #include "proto/control.pb.h"
 
 namespace lvsd::daemon {
@@ -26,6 +27,7 @@ struct Context {
   const Clock& clock;
   EventLog& events;
   ControlServer& control;
+  Bus& bus;
   std::string director;  // this host's director name
   // True when lvsd runs with `--plan` or the dry-run IPVS backend is chosen.
   bool dryRun = false;

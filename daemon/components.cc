@@ -5,8 +5,11 @@
 
 namespace lvsd::daemon {
 
+std::unique_ptr<Component> makeServicesComponent(Context& ctx);
+
 std::vector<ComponentFactory> componentFactories() {
   std::vector<ComponentFactory> list;
+  list.push_back(makeServicesComponent);  // checks + feedback -> IPVS
   return list;
 }
 

@@ -22,7 +22,7 @@ Daemon::Daemon(Options opts, config::ConfigPtr cfg)
       signals_(io_),
       events_(SystemClock::instance()),
       control_(io_, events_),
-      ctx_{io_, SystemClock::instance(), events_, control_, opts_.director, opts_.dryRun},
+      ctx_{io_, SystemClock::instance(), events_, control_, bus_, opts_.director, opts_.dryRun},
       cfg_(std::move(cfg)) {}
 
 Daemon::~Daemon() {

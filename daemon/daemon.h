@@ -62,6 +62,7 @@ class Daemon {
   boost::asio::signal_set signals_;
   EventLog events_;
   ControlServer control_;
+  Bus bus_;
   Context ctx_;
   config::ConfigPtr cfg_;
   uint64_t generation_ = 1;
