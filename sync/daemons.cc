@@ -1,6 +1,10 @@
 #include "sync/daemons.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace lvsd::sync {
 
@@ -74,6 +78,7 @@ Result<WantedDaemons> wantedDaemons(const config::KernelSync& k, DaemonSet set) 
     d.group = *g;
   }
   WantedDaemons w;
+  w.sockSize = k.sock_size();
   if (uint8_t(set) & uint8_t(DaemonSet::kMaster)) {
     w.master = d;
     w.master->state = ipvs::SyncState::kMaster;
@@ -131,6 +136,18 @@ std::vector<DaemonOp> planDaemons(const WantedDaemons& wanted,
   return ops;
 }
 
+lvsd::Status DaemonController::writeSockSize(uint32_t bytes) {
+  const char* path = "/proc/sys/net/ipv4/vs/sync_sock_size";
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errnoError(std::string("open ") + path, errno);
+  std::string v = std::to_string(bytes) + "\n";
+  ssize_t n = ::write(fd, v.data(), v.size());
+  int err = errno;
+  ::close(fd);
+  if (n != ssize_t(v.size())) return errnoError(std::string("write ") + path, err);
+  return okStatus();
+}
+
 DaemonReport DaemonController::reconcile(const WantedDaemons& wanted) {
   DaemonReport r;
   auto before = backend_.syncDaemons();
@@ -139,6 +156,14 @@ DaemonReport DaemonController::reconcile(const WantedDaemons& wanted) {
     return r;
   }
   r.ops = planDaemons(wanted, *before);
+  bool starts = false;
+  for (const auto& op : r.ops) starts |= op.kind == DaemonOp::Kind::kStart;
+  // The kernel sizes a daemon's socket when it starts it.
+  if (starts && wanted.sockSize && setSockSize_) {
+    if (auto s = setSockSize_(wanted.sockSize); !s)
+      r.errors.push_back("sync_sock_size " + std::to_string(wanted.sockSize) + ": " +
+                         s.error().message);
+  }
   for (const auto& op : r.ops) {
     Status s = op.kind == DaemonOp::Kind::kStart ? backend_.startSyncDaemon(op.daemon)
                                                   : backend_.stopSyncDaemon(op.daemon.state);

@@ -5,6 +5,7 @@
 // plan against an ipvs::IpvsBackend and checks the result against what the
 // kernel then reports.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,8 @@ DaemonSet daemonsFor(config::KernelSync::Mode mode, const std::vector<InstanceRo
 struct WantedDaemons {
   std::optional<ipvs::SyncDaemon> master;
   std::optional<ipvs::SyncDaemon> backup;
+  // net.ipv4.vs.sync_sock_size to set before starting a daemon (0 = leave).
+  uint32_t sockSize = 0;
   bool operator==(const WantedDaemons&) const = default;
 };
 
@@ -71,13 +74,19 @@ struct DaemonReport {
 // calls it from a worker thread, never from the event loop.
 class DaemonController {
  public:
-  explicit DaemonController(ipvs::IpvsBackend& backend) : backend_(backend) {}
+  // Sets net.ipv4.vs.sync_sock_size in the caller's namespace.
+  using SockSizeSetter = std::function<lvsd::Status(uint32_t bytes)>;
+  explicit DaemonController(ipvs::IpvsBackend& backend, SockSizeSetter setSockSize = writeSockSize)
+      : backend_(backend), setSockSize_(std::move(setSockSize)) {}
+  // The real setter: writes /proc/sys/net/ipv4/vs/sync_sock_size.
+  static lvsd::Status writeSockSize(uint32_t bytes);
   // Reads the kernel's daemons, applies the plan, reads them again and
   // reports every difference from `wanted`.
   DaemonReport reconcile(const WantedDaemons& wanted);
 
  private:
   ipvs::IpvsBackend& backend_;
+  SockSizeSetter setSockSize_;
 };
 
 }  // namespace lvsd::sync

@@ -222,6 +222,7 @@ class SyncManager::Impl {
   asio::steady_timer healthTimer_;
   Duration retryDelay_ = std::chrono::seconds(1);
   bool needResyncFromPeer_ = false;  // a backup daemon started; ask the master
+  bool resyncReceived_ = false;      // a MASTER sent the table since
 
   // Resync.
   asio::steady_timer resyncDelay_;
@@ -270,8 +271,9 @@ lvsd::Status SyncManager::Impl::reload(const config::ConfigPtr& cfg) {
   // Digest first: the peers learn about a drift at once.
   for (const auto& peer : book_.setLocalDigest(cfg->digest)) {
     const auto* e = book_.find(peer);
-    log()->warn("config: peer={} digest {} local {}: {}", peer, e->digest.substr(0, 12),
-                cfg->digest.substr(0, 12), e->mismatch ? "MISMATCH" : "match");
+    log()->log(e->mismatch ? spdlog::level::warn : spdlog::level::info,
+               "config: peer={} digest={} local={}: {}", peer, e->digest.substr(0, 12),
+               cfg->digest.substr(0, 12), e->mismatch ? "MISMATCH" : "match");
     if (cb_.onConfigCompared) cb_.onConfigCompared(peer, e->mismatch, e->digest);
   }
   lvsd::Status result = okStatus();
@@ -455,7 +457,10 @@ void SyncManager::Impl::daemonsDone(DaemonSet set, DaemonReport r, const std::st
     appliedKnown_ = true;
     daemonError_.clear();
     retryDelay_ = std::chrono::seconds(1);
-    if (backupStarted) askForResync("backup daemon started");
+    if (backupStarted) {
+      resyncReceived_ = false;
+      askForResync("backup daemon started");
+    }
   } else {
     daemonError_ = r.errors.front();
     for (const auto& e : r.errors) log()->error("sync: daemons -> {}: {}", daemonSetName(set), e);
@@ -687,8 +692,14 @@ void SyncManager::Impl::onPeerMessage(const std::string& peer, const wire::PeerM
     case wire::PeerMessage::kConfig: {
       auto roles = fromProto(m.config().role());
       if (!roles) return protocolError(peer, ChannelError::kBadContent, roles.error().message);
+      bool peerMaster = false;
+      for (const auto& [instance, role] : *roles) peerMaster |= role == InstanceRole::kMaster;
       book_.peerRoles(peer, std::move(*roles));
       compareDigest(peer, m.config().digest(), m.config().generation());
+      // Our request found no MASTER earlier (both were starting); this peer
+      // has become one since.
+      if (peerMaster && needResyncFromPeer_ && (uint8_t(applied_) & uint8_t(DaemonSet::kBackup)))
+        askForResync("peer " + peer + " became MASTER");
       break;
     }
     case wire::PeerMessage::kHealth: {
@@ -712,6 +723,12 @@ void SyncManager::Impl::onPeerMessage(const std::string& peer, const wire::PeerM
                     d.entries(), d.datagrams(), d.duration_ms());
       else
         log()->info("sync: peer={} did not resync: {}", peer, d.error());
+      // Ask again when a peer announces that it became MASTER, unless some
+      // MASTER has already sent the table.
+      if (d.sent())
+        resyncReceived_ = true;
+      else if (!resyncReceived_)
+        needResyncFromPeer_ = true;
       break;
     }
     default:

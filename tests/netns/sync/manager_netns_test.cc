@@ -273,6 +273,25 @@ TEST_F(SyncManagerNetns, ABackupAsksAndTheMasterResyncsItsWholeTable) {
   std::remove(a.proc.c_str());
 }
 
+TEST_F(SyncManagerNetns, ARequestNoMasterCouldServeIsRepeatedWhenAPeerBecomesMaster) {
+  // Both directors start at once: the backup asks before anyone is MASTER.
+  Director a(pair_.a, "dir-a", w_), b(pair_.b, "dir-b", w_);
+  a.proc = writeTable(100);
+  ASSERT_TRUE(a.start(makeConfig("d"), InstanceRole::kBackup).ok());
+  ASSERT_TRUE(b.start(makeConfig("d"), InstanceRole::kBackup).ok());
+  ASSERT_TRUE(w_.until([&] { return log_->contains("peer=dir-a did not resync: not MASTER"); }));
+  EXPECT_EQ(a.status().resync.runs, 0u);
+  // dir-a wins the election: its new roles reach dir-b, which asks again.
+  pair_.a.call([&] {
+    a.mgr->setRole("web", InstanceRole::kMaster);
+    return 0;
+  });
+  EXPECT_TRUE(w_.until([&] { return log_->contains("peer=dir-a sent a full resync entries=100"); }));
+  EXPECT_TRUE(log_->contains("reason=\"peer dir-a became MASTER\""));
+  EXPECT_EQ(a.status().resync.runs, 1u);
+  std::remove(a.proc.c_str());
+}
+
 TEST_F(SyncManagerNetns, RoleChangesSwitchTheKernelDaemonsNewOneFirst) {
   Director b(pair_.b, "dir-b", w_);
   ASSERT_TRUE(b.start(makeConfig("d"), InstanceRole::kBackup).ok());

@@ -5,6 +5,7 @@
 //
 //   lvsd-sync-tool daemons --set none|master|backup|both --interface IF
 //                  [--syncid N] [--group ADDR] [--port P] [--ttl T] [--maxlen M]
+//                  [--sock-size BYTES]
 //       Starts/stops the kernel sync daemons (new before old) and prints the
 //       operations and what the kernel then reports. Exit 1 on any mismatch.
 //   lvsd-sync-tool resync --interface IF [--proc PATH] [--syncid N]
@@ -103,6 +104,7 @@ int cmdDaemons(const std::map<std::string, std::string>& a) {
   k.set_port(t.port);
   k.set_ttl(t.ttl);
   k.set_maxlen(t.maxlen);
+  k.set_sock_size(uint32_t(num(a, "sock-size", 0, 1u << 30)));
   if (a.count("group")) k.set_mcast_group(a.at("group"));
   std::string set = a.count("set") ? a.at("set") : "";
   DaemonSet ds;

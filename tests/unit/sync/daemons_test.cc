@@ -166,6 +166,35 @@ TEST(SyncDaemons, ControllerAppliesAndVerifies) {
   EXPECT_TRUE(r.ops.empty());
 }
 
+TEST(SyncDaemons, SocketSizeIsSetBeforeADaemonStartsAndOnlyThen) {
+  testing::FakeIpvsBackend kernel;
+  std::vector<std::string> calls;
+  DaemonController ctl(kernel, [&](uint32_t bytes) {
+    calls.push_back("size " + std::to_string(bytes) + " with " +
+                    std::to_string(kernel.daemons.size()) + " daemon(s) running");
+    return lvsd::okStatus();
+  });
+  KernelSync k = ks();
+  k.set_sock_size(4 << 20);
+  auto backup = *wantedDaemons(k, DaemonSet::kBackup);
+  EXPECT_EQ(backup.sockSize, 4u << 20);
+  EXPECT_TRUE(ctl.reconcile(backup).ok());
+  EXPECT_EQ(calls, std::vector<std::string>{"size 4194304 with 0 daemon(s) running"});
+  EXPECT_TRUE(ctl.reconcile(backup).ok());  // nothing starts: not set again
+  EXPECT_EQ(calls.size(), 1u);
+  EXPECT_TRUE(ctl.reconcile(*wantedDaemons(k, DaemonSet::kNone)).ok());  // only a stop
+  EXPECT_EQ(calls.size(), 1u);
+  EXPECT_TRUE(ctl.reconcile(*wantedDaemons(ks(), DaemonSet::kMaster)).ok());  // size 0: leave it
+  EXPECT_EQ(calls.size(), 1u);
+
+  DaemonController failing(kernel, [](uint32_t) { return lvsd::Status(Error("read-only", EROFS)); });
+  kernel.daemons.clear();
+  auto r = failing.reconcile(backup);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors[0], "sync_sock_size 4194304: read-only");
+  EXPECT_EQ(kernel.daemons.size(), 1u);  // the daemon still starts
+}
+
 TEST(SyncDaemons, ControllerReportsFailuresAndWhatTheKernelSays) {
   testing::FakeIpvsBackend kernel;
   DaemonController ctl(kernel);
