@@ -41,7 +41,8 @@
 RUN_S=120       # load per method
 SETTLE_S=30     # load before recording starts (weights have been set a few times)
 CLIENTS=8
-CG=/sys/fs/cgroup
+# cgroup2 outside /sys: `ip netns exec` mounts a fresh sysfs for the namespace.
+CG=/run/lab-cgroup
 CONF=/tmp/paper-experiment.conf
 SOCK=/run/lvsd-paper.sock
 
@@ -54,6 +55,7 @@ dir_vip dir1 "$VIP"
 for rs in $LAB_SERVERS; do rs_tun "$rs" "$VIP"; done
 
 step "cgroups: one per real server (memory.max 128M; cpu.max rs1 60%, rs2 30%)"
+mkdir -p "$CG"
 [ -f "$CG/cgroup.controllers" ] || must mount -t cgroup2 none "$CG"
 grep -qw memory "$CG/cgroup.controllers" || fail "no memory controller in cgroup v2"
 echo "+memory +cpu" >"$CG/cgroup.subtree_control" || fail "cannot enable memory and cpu controllers"
@@ -111,6 +113,10 @@ weights() { # "w1 w2" as IPVS has them now
     $2 == a { w1 = $4 } $2 == b { w2 = $4 } END { print w1 + 0, w2 + 0 }'
 }
 
+service_programmed() {
+  ns dir1 ipvsadm -Ln | grep -q "$(lan_ip rs2):80"
+}
+
 no_cgi_running() {
   for rs in $LAB_SERVERS; do
     [ "$(wc -l <"$CG/lab-$rs/cgroup.procs")" -le 1 ] || return 1
@@ -123,9 +129,8 @@ run_method() {
   step "$_name: lvsd with feedback policy $2"
   write_conf "$2"
   rm -f "$SOCK"
-  lvsd_start dir1 -f "$CONF" -n dir1
-  wait_for 30 "lvsd to program $VIP:80 with both real servers" \
-    sh -c "ip netns exec dir1 ipvsadm -Ln | grep -q '$(lan_ip rs2):80'"
+  lvsd_start dir1 --foreground -f "$CONF" -n dir1
+  wait_for 30 "lvsd to program $VIP:80 with both real servers" service_programmed
   wait_for 60 "the previous run's CGI children to finish" no_cgi_running
 
   step "$_name: $CLIENTS clients for ${RUN_S} s (recording after ${SETTLE_S} s)"
@@ -150,6 +155,7 @@ run_method() {
   while kill -0 "$_pid" 2>/dev/null && [ "$_i" -lt 600 ]; do sleep 0.1; _i=$((_i + 1)); done
   lab_stop "load-$_name"
   lvsd_stop dir1
+  pidof lvsd >/dev/null && fail "$_name: lvsd still running after lvsd_stop (another run's weights would interfere)"
   cp "$LAB_STATE/lvsd-dir1.log" "$LAB_STATE/lvsd-$_name.log"
   log "$_name: $(grep -c 'feedback: service=' "$LAB_STATE/lvsd-$_name.log") feedback weight changes logged by lvsd; the last ones:"
   grep 'feedback: service=' "$LAB_STATE/lvsd-$_name.log" | tail -n 4
