@@ -87,6 +87,10 @@ size_t ImportResult::count(Problem::Severity s) const {
 std::string render(const ImportResult& result) {
   std::string out;
   for (const auto& h : result.header) out += "# " + h + "\n";
+  if (!result.complete())
+    out += "# INCOMPLETE: " +
+           std::to_string(result.count(Problem::kUnsupported) + result.count(Problem::kError)) +
+           " item(s) were not converted; see the import report.\n";
   google::protobuf::TextFormat::Printer printer;
   const auto* desc = config::Config::descriptor();
   const auto* refl = result.config.GetReflection();

@@ -56,7 +56,8 @@ struct ImportResult {
 };
 
 // Protobuf text format of result.config, one top-level element per block
-// with its origin as a comment, led by the header comment.
+// with its origin as a comment, led by the header comment (which says
+// INCOMPLETE when something was not converted).
 std::string render(const ImportResult& result);
 
 // File access for converters (tests substitute their own).

@@ -673,10 +673,6 @@ ImportResult importIpvsadm(std::string_view text, const std::string& file, const
   r.header.push_back("source: " + file + "; one director (" + opts.name +
                      "), no heartbeat: add the other directors, instances and VIPs for a cluster.");
   r.header.push_back("ipvsadm rules carry no health checks: every real server is up until you add checks.");
-  if (!r.complete())
-    r.header.push_back("INCOMPLETE: " +
-                       std::to_string(r.count(Problem::kUnsupported) + r.count(Problem::kError)) +
-                       " item(s) were not converted; see the import report.");
   return r;
 }
 

@@ -118,6 +118,7 @@ struct Host {
   std::map<std::string, std::string> linkInterface;  // link name -> interface
   std::map<std::string, Token> missingSrc;           // link -> instance lacking an address
   std::map<std::string, Token> multicastAt;          // link -> instance without unicast peers
+  std::map<std::string, Token> unicastAt;            // link -> instance with unicast peers
   std::map<std::string, Token> instanceAt;           // instance name -> its vrrp_instance
 };
 
@@ -334,7 +335,8 @@ class HostConverter {
                                 "unsolicited NAs on takeover (vip_group.announce: repeat, interval_ms, "
                                 "refresh_s)");
       } else if (k == "vrrp_mcast_group4" || k == "vrrp_mcast_group6") {
-        note(s.kw(), k + " ignored: lvsd sends heartbeats by unicast to each director's address");
+        unsupported(s.kw(), k + " is not converted: lvsd's multicast VRRP uses the standard groups "
+                                "224.0.0.18 / ff02::12 (or unicast with heartbeat.vrrp_unicast)");
       } else if (ignored.count(k)) {
         note(s.kw(), "global_defs " + k + " has no lvsd equivalent; ignored");
       } else {
@@ -658,7 +660,7 @@ class HostConverter {
         {"virtual_routes", "routes that follow the MASTER"},
         {"virtual_rules", "rules that follow the MASTER"},
         {"promote_secondaries", "promote_secondaries"},
-        {"mcast_dst_ip", "multicast heartbeats (lvsd sends unicast to each director)"},
+        {"mcast_dst_ip", "other multicast groups than 224.0.0.18 / ff02::12"},
         {"notify_master_rx_lower_pri", "notify_master_rx_lower_pri"},
         {"vrf", "VRFs"},
         {"garp_master_delay", "a second gratuitous ARP burst"},
@@ -847,6 +849,7 @@ class HostConverter {
         if (std::none_of(known.begin(), known.end(), [&](const Peer& k) { return k.address == p.address; }))
           known.push_back(p);
       if (!sawUnicast) h_.multicastAt.emplace(hi.link, s.kw());
+      else h_.unicastAt.emplace(hi.link, s.kw());
     }
     addShared(h_.shared.mutable_instance(), std::move(in), config::Config::kInstanceFieldNumber, s.kw());
     h_.instances.push_back(std::move(hi));
@@ -1527,6 +1530,9 @@ class HostConverter {
       for (const Stmt* u : urls) {
         config::Check ch = base;
         config::HttpProbe* p = https ? ch.mutable_https() : ch.mutable_http();
+        // keepalived opens a new connection for every check, so a server
+        // that stops accepting connections fails it; keep that.
+        p->set_reuse_connection(false);
         std::optional<std::string> vhost = d.virtualhost;
         if (!url(*u, *p, vhost)) continue;
         if (vhost) p->set_host(*vhost);
@@ -1838,14 +1844,11 @@ class Merger {
       }
       // Multicast instances: the peers are whoever else was imported.
       for (const auto& [l, t] : h.multicastAt) {
-        if (hosts_.size() > 1)
-          note(t, "instance uses multicast; lvsd sends heartbeats by unicast to the other imported "
-                  "directors' addresses (configure unicast_peer on keepalived directors that "
-                  "stay in the cluster during the migration)");
-        else if (h.peers.count(l) == 0 || h.peers.at(l).empty())
-          unsupported(t, "instance uses multicast, so this file does not name its peers; lvsd needs "
-                         "their addresses: add unicast_peer, or import every director's "
-                         "keepalived.conf together (lvsctl import keepalived A.conf B.conf)");
+        if (hosts_.size() == 1 && (h.peers.count(l) == 0 || h.peers.at(l).empty()))
+          unsupported(t, "instance uses multicast, so this file does not name its peers; lvsd's "
+                         "config lists every director with its address: add unicast_peer, or "
+                         "import every director's keepalived.conf together "
+                         "(lvsctl import keepalived A.conf B.conf)");
       }
     }
     if (unknown.empty()) return;
@@ -1901,6 +1904,18 @@ class Merger {
                     config::Heartbeat::Protocol_Name(*proto) + "; lvsd directors share one protocol");
     }
     hb->set_protocol(proto.value_or(config::Heartbeat::VRRP2));
+    // keepalived's unicast_peer is lvsd's vrrp_unicast; one setting for all.
+    const Token* uni = nullptr;
+    const Token* multi = nullptr;
+    for (const Host& h : hosts_) {
+      if (!h.unicastAt.empty() && !uni) uni = &h.unicastAt.begin()->second;
+      if (!h.multicastAt.empty() && !multi) multi = &h.multicastAt.begin()->second;
+    }
+    if (uni) hb->set_vrrp_unicast(true);
+    if (uni && multi)
+      unsupported(*multi, "this instance uses multicast but another (" + uni->file + ":" +
+                              std::to_string(uni->line) +
+                              ") unicast_peer; lvsd's heartbeat.vrrp_unicast applies to all: unicast kept");
     for (const auto& l : links) {
       auto* link = hb->add_link();
       link->set_name(l);
@@ -2054,10 +2069,6 @@ ImportResult importKeepalived(const std::vector<std::string>& files, const Keepa
   });
   r.header.push_back("lvsd configuration converted from keepalived by `lvsctl import keepalived`.");
   for (const Host& h : hosts) r.header.push_back("director " + h.name + ": " + h.file);
-  if (!r.complete())
-    r.header.push_back("INCOMPLETE: " +
-                       std::to_string(r.count(Problem::kUnsupported) + r.count(Problem::kError)) +
-                       " item(s) were not converted; see the import report.");
   return r;
 }
 

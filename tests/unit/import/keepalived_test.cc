@@ -42,6 +42,7 @@ TEST_F(KeepalivedGolden, DrPairFromBothDirectorsFiles) {
   EXPECT_EQ(r.config.director(1).name(), "lvs2");
   EXPECT_EQ(r.config.director(1).priority(), 100u);
   EXPECT_EQ(r.config.heartbeat().protocol(), config::Heartbeat::VRRP3);
+  EXPECT_TRUE(r.config.heartbeat().vrrp_unicast());  // keepalived's unicast_peer
 }
 
 TEST_F(KeepalivedGolden, DrMasterAloneInfersItsPeer) {
@@ -264,7 +265,7 @@ TEST(Keepalived, MissingSourceAddressIsReported) {
   EXPECT_TRUE(hasProblem(r, Problem::kUnsupported, 1, "director lvs1 has no address on eth0"));
 }
 
-TEST(Keepalived, TwoMulticastFilesBecomeAUnicastPair) {
+TEST(Keepalived, TwoMulticastFilesStayMulticast) {
   MemReader m;
   m.files["a.conf"] =
       "global_defs {\n  router_id a\n}\nvrrp_instance V {\n  state MASTER\n  interface eth0\n"
@@ -279,6 +280,7 @@ TEST(Keepalived, TwoMulticastFilesBecomeAUnicastPair) {
   EXPECT_EQ(r.config.director(1).address(0).address(), "10.0.0.2");
   ASSERT_EQ(r.config.instance_size(), 1);
   EXPECT_EQ(r.config.instance(0).priority_size(), 0);
+  EXPECT_FALSE(r.config.heartbeat().has_vrrp_unicast());  // 224.0.0.18, as keepalived
 }
 
 TEST(Keepalived, InstancePrioritiesOverrideTheDirectorDefault) {
