@@ -275,13 +275,8 @@ void Election::enterBackupOrOwner(TimePoint now, Reason reason, Actions& out) {
     becomeMaster(now, reason == Reason::kStartup ? Reason::kAddressOwner : reason, out);
     return;
   }
-  masterInterval_ = p_.interval;
-  sawRelease_ = false;
-  discardedLower_ = false;
-  stallGraceUsed_ = false;
-  preemptAt_.reset();
-  masterDownAt_ = now + downInterval();
-  transition(State::kBackup, reason, now, out);
+  masterInterval_ = p_.interval;  // nothing learned yet
+  becomeBackup(now, reason, out);
 }
 
 void Election::becomeMaster(TimePoint now, Reason reason, Actions& out) {

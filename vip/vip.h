@@ -108,8 +108,9 @@ class VipManager {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  // Declared first: the worker (in impl_) may report while it shuts down.
   std::function<void(const std::string&)> onError_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace lvsd::vip
