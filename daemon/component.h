@@ -18,6 +18,10 @@
 
 namespace lvsd::daemon {
 
+namespace metrics {
+struct LvsdMetrics;
+}
+
 class EventLog;
 class ControlServer;
 
@@ -31,6 +35,8 @@ struct Context {
   std::string director;  // this host's director name
   // True when lvsd runs with `--plan` or the dry-run IPVS backend is chosen.
   bool dryRun = false;
+  // lvsd's standard metric families (daemon/metrics.h); set by the Daemon.
+  metrics::LvsdMetrics* metrics = nullptr;
 };
 
 class Component {

@@ -22,8 +22,12 @@ Daemon::Daemon(Options opts, config::ConfigPtr cfg)
       signals_(io_),
       events_(SystemClock::instance()),
       control_(io_, events_),
+      metrics_(io_, LVSD_VERSION),
+      watchdog_(io_),
       ctx_{io_, SystemClock::instance(), events_, control_, bus_, opts_.director, opts_.dryRun},
-      cfg_(std::move(cfg)) {}
+      cfg_(std::move(cfg)) {
+  ctx_.metrics = &metrics_.families();
+}
 
 Daemon::~Daemon() {
   // Let handlers that were aborted by stop() run to completion (and release
@@ -41,6 +45,14 @@ int Daemon::run() {
   if (auto s = control_.listen(cfg_->proto.control().socket()); !s) {
     log()->critical("{}", s.error().message);
     return kExitControl;
+  }
+  // Metrics endpoint: off unless config.metrics.listen is set.
+  metrics_.families().startTime.labels({}).set(static_cast<double>(startedUnixMs_) / 1000);
+  metrics_.families().configGeneration.labels({}).set(static_cast<double>(generation_));
+  if (auto s = metrics_.apply(cfg_->proto); !s) {
+    log()->critical("{}", s.error().message);
+    control_.close();
+    return kExitMetrics;
   }
   control_.handle(control::Request::kStatus, [this](const control::Request&) { return status(); });
   control_.handle(control::Request::kReload, [this](const control::Request& r) {
@@ -72,6 +84,7 @@ int Daemon::run() {
               cfg_->file, cfg_->digest.substr(0, 12), components_.size());
   events_.transition("daemon", opts_.director, "STARTING", "RUNNING", "start", "");
   notifySystemd("READY=1");
+  watchdog_.start();
   io_.run();
   return kExitOk;
 }
@@ -112,6 +125,8 @@ void Daemon::requestStop() {
   }
   started_ = 0;
   events_.transition("daemon", opts_.director, "RUNNING", "STOPPED", "signal", "");
+  watchdog_.stop();
+  metrics_.stop();
   control_.close();
   signals_.cancel();
   io_.stop();
@@ -135,6 +150,7 @@ control::Response Daemon::reload(bool planOnly) {
     e.set_reason("rejected: " + std::to_string(loaded.errors.size()) + " error(s)");
     events_.publish(std::move(e));
     resp.set_ok(false);
+    metrics_.families().reloads.labels({"rejected"}).inc();
     notifySystemd("READY=1");
     return resp;
   }
@@ -143,6 +159,7 @@ control::Response Daemon::reload(bool planOnly) {
     log()->error("reload rejected: {}", msg);
     resp.add_error(msg);
     resp.set_ok(false);
+    metrics_.families().reloads.labels({"rejected"}).inc();
     notifySystemd("READY=1");
     return resp;
   }
@@ -166,6 +183,13 @@ control::Response Daemon::reload(bool planOnly) {
     }
   }
   ++generation_;
+  metrics_.families().configGeneration.labels({}).set(static_cast<double>(generation_));
+  if (auto s = metrics_.apply(cfg_->proto); !s) {  // moved, switched on or off
+    allOk = false;
+    log()->error("reload: {}", s.error().message);
+    resp.add_error(s.error().message);
+  }
+  metrics_.families().reloads.labels({allOk ? "applied" : "applied_with_errors"}).inc();
   result->set_generation(generation_);
   result->set_applied(true);
   resp.set_ok(allOk);

@@ -13,6 +13,8 @@
 #include "daemon/component.h"
 #include "daemon/control_server.h"
 #include "daemon/event_log.h"
+#include "daemon/metrics.h"
+#include "daemon/sd_watchdog.h"
 
 namespace lvsd::daemon {
 
@@ -25,6 +27,7 @@ enum ExitCode : int {
   kExitStart = 4,
   kExitIdentity = 5,
   kExitLogging = 6,
+  kExitMetrics = 7,  // cannot listen on config.metrics.listen
 };
 
 struct Options {
@@ -62,6 +65,8 @@ class Daemon {
   boost::asio::signal_set signals_;
   EventLog events_;
   ControlServer control_;
+  metrics::MetricsService metrics_;  // Prometheus endpoint (config.metrics)
+  Watchdog watchdog_;                // systemd WatchdogSec pings
   Bus bus_;
   Context ctx_;
   config::ConfigPtr cfg_;
