@@ -31,6 +31,8 @@
 # Output: a Table-2-like table and
 #   RESULT wlc_diff_kb=... paper1_diff_kb=... paper2_diff_kb=... adaptive_diff_kb=...
 #          adaptive_reduction_pct=... ordering=wlc>paper1>paper2|...
+#          wlc_absdiff_kb=... (and per method: the mean of |1 - 2| over the
+#          records, which also counts swings that cancel out in the means)
 # The ordering of the paper's methods is reported as measured, not asserted.
 # The scenario fails if any run had request errors, if lvsd never set a
 # weight under a policy, or if adaptive reduces the wlc imbalance by less
@@ -165,8 +167,8 @@ run_method() {
   [ "$_errors" = 0 ] || fail "$_name: $_errors request errors"
   [ "$2" = NONE ] || [ "$_edits" -gt 0 ] || fail "$_name: lvsd never changed a weight"
   awk -v n="$_name" -v e="$_edits" '
-    { a += $1; b += $2; k++ }
-    END { if (k == 0) exit 1; printf "%s %.1f %.1f %.1f %d\n", n, a / k, b / k, a / k - b / k, e }' \
+    { a += $1; b += $2; d += ($1 > $2 ? $1 - $2 : $2 - $1); k++ }
+    END { if (k == 0) exit 1; printf "%s %.1f %.1f %.1f %d %.1f\n", n, a / k, b / k, a / k - b / k, e, d / k }' \
     "$LAB_STATE/mem-$_name" >>"$LAB_STATE/table" || fail "$_name: no memory records"
 }
 
@@ -178,11 +180,13 @@ run_method adaptive ADAPTIVE
 
 step "Table 2, measured (mean available memory of each real server's cgroup, KB)"
 awk '
-  BEGIN { printf "%-10s %12s %12s %12s %6s\n", "method", "server 1", "server 2", "1 - 2", "edits" }
-  { printf "%-10s %12.1f %12.1f %12.1f %6d\n", $1, $2, $3, $4, $5 }' "$LAB_STATE/table"
+  BEGIN { printf "%-10s %12s %12s %12s %6s %12s\n", "method", "server 1", "server 2", "1 - 2", "edits", "mean |1-2|" }
+  { printf "%-10s %12.1f %12.1f %12.1f %6d %12.1f\n", $1, $2, $3, $4, $5, $6 }' "$LAB_STATE/table"
+log "(1 - 2 is Table 2's difference of the means; mean |1-2| also counts the swings that average out)"
 log "(paper: WLC -16193.1, method 1 -11328.3, method 2 -6821.7 KB)"
 
 diff_of() { awk -v n="$1" '$1 == n { print $4 }' "$LAB_STATE/table"; }
+absdiff_of() { awk -v n="$1" '$1 == n { print $6 }' "$LAB_STATE/table"; }
 wlc=$(diff_of wlc)
 p1=$(diff_of paper1)
 p2=$(diff_of paper2)
@@ -196,6 +200,6 @@ summary=$(awk -v w="$wlc" -v a="$p1" -v b="$p2" -v d="$ad" 'function abs(x) { re
 reduction=${summary% *}
 ordering=${summary#* }
 log "ordering of the imbalance, as measured: $ordering"
-result "wlc_diff_kb=$wlc paper1_diff_kb=$p1 paper2_diff_kb=$p2 adaptive_diff_kb=$ad adaptive_reduction_pct=$reduction ordering=$ordering"
+result "wlc_diff_kb=$wlc paper1_diff_kb=$p1 paper2_diff_kb=$p2 adaptive_diff_kb=$ad adaptive_reduction_pct=$reduction ordering=$ordering wlc_absdiff_kb=$(absdiff_of wlc) paper1_absdiff_kb=$(absdiff_of paper1) paper2_absdiff_kb=$(absdiff_of paper2) adaptive_absdiff_kb=$(absdiff_of adaptive)"
 awk -v r="$reduction" 'BEGIN { exit !(r >= 80) }' ||
   fail "adaptive reduced the wlc imbalance by ${reduction}%, below 80%"
