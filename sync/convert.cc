@@ -238,4 +238,17 @@ ConvertResult convertTable(const ipvs::ConnectionTable& table, const ServiceInde
   return r;
 }
 
+void ageByReadTime(ipvs::ConnectionTable& table, Duration readTime) {
+  size_t n = table.connections.size();
+  if (n == 0 || readTime <= Duration(0)) return;
+  using std::chrono::milliseconds;
+  uint64_t ms = uint64_t(std::chrono::duration_cast<milliseconds>(readTime).count());
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t ageMs = ms * (n - 1 - i) / n;
+    uint32_t age = uint32_t((ageMs + 500) / 1000);
+    auto& c = table.connections[i];
+    c.expires = c.expires > age ? c.expires - age : 0;
+  }
+}
+
 }  // namespace lvsd::sync

@@ -25,6 +25,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "ipvs/ipvs.h"
 #include "sync/wire.h"
@@ -91,5 +92,14 @@ std::optional<wire::SyncConn> toSyncConn(const ipvs::Connection& c, const Servic
                                          Skip* why, bool* resolved);
 
 ConvertResult convertTable(const ipvs::ConnectionTable& table, const ServiceIndex& index);
+
+// Reading a large table takes a while (the kernel restarts its walk for every
+// page it prints, so the time grows with the square of the entries): an
+// entry printed early in a read of `readTime` has aged by the time the read
+// ends. Lines are taken as printed evenly over the read: line i of n loses
+// (n-1-i)/n of the read time, in whole seconds, from its Expires (never
+// below 0). Without this the backup's entries would outlive the master's by
+// up to the read time.
+void ageByReadTime(ipvs::ConnectionTable& table, Duration readTime);
 
 }  // namespace lvsd::sync

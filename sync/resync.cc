@@ -31,11 +31,15 @@ Result<uint32_t> interfaceMtu(const std::string& ifname) {
 
 Result<PreparedResync> prepareResync(const std::string& procPath, const ipvs::Table& services,
                                      const ResyncTarget& target) {
+  auto started = std::chrono::steady_clock::now();
   auto table = ipvs::readConnections(procPath);
   if (!table) return std::move(table).takeError();
+  Duration readTime = std::chrono::steady_clock::now() - started;
+  ageByReadTime(*table, readTime);
   ServiceIndex index(services);
   ConvertResult conv = convertTable(*table, index);
   PreparedResync p;
+  p.readTime = readTime;
   uint32_t mtu = 0;
   if (auto m = interfaceMtu(target.interface)) mtu = *m;
   p.datagramLimit = resyncDatagramLimit(target.maxlen, target.group.family(), mtu);

@@ -43,6 +43,7 @@ struct PreparedResync {
   uint64_t malformed = 0;   // proc lines that did not parse
   size_t datagramLimit = 0;
   std::string skipDetail;   // "protocol=2 state=1" when skipped > 0
+  Duration readTime{0};     // reading the proc table (entries were aged by it)
 };
 
 // Reads the table at `procPath`, resolves entries against `services` and

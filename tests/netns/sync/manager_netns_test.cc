@@ -85,38 +85,12 @@ config::ConfigPtr makeConfig(const std::string& digest) {
 }
 
 std::string writeTable(size_t n) {
-  char path[] = "/tmp/lvsd-sync-mgr-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return "";
-  close(fd);
-  std::ofstream out(path);
-  out << "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";
-  char line[128];
-  for (size_t i = 0; i < n; ++i) {
+  return testing::writeConnTable(n, [](size_t i) {
+    char line[128];
     std::snprintf(line, sizeof line, "TCP %08X %04X 0A000064 0050 0A010065 0050 ESTABLISHED %7u\n",
                   0xc6120000 + unsigned(i), 2000 + unsigned(i % 50000), 900u);
-    out << line;
-  }
-  return path;
-}
-
-int joinGroup(const char* ifname) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  int one = 1, big = 16 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(8848);
-  sa.sin_addr.s_addr = inet_addr("224.0.0.81");
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) return close(fd), -1;
-  ip_mreqn m{};
-  m.imr_multiaddr.s_addr = inet_addr("224.0.0.81");
-  m.imr_ifindex = int(if_nametoindex(ifname));
-  if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) < 0) return close(fd), -1;
-  timeval tv{15, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
+    return std::string(line);
+  });
 }
 
 struct Director {
@@ -221,7 +195,7 @@ TEST_F(SyncManagerNetns, ABackupAsksAndTheMasterResyncsItsWholeTable) {
   Director a(pair_.a, "dir-a", w_), b(pair_.b, "dir-b", w_);
   a.proc = writeTable(kEntries);
   ASSERT_FALSE(a.proc.empty());
-  int fd = pair_.b.call([] { return joinGroup("sync0"); });
+  int fd = pair_.b.call([] { return testing::joinSyncGroup("sync0", 8848, 15); });
   ASSERT_GE(fd, 0);
 
   // dir-a's kernel holds the configured service (NAT): the resync takes the

@@ -6,8 +6,12 @@
 // process first moves into a private namespace of its own, so nothing is
 // visible outside it and nothing needs cleaning up.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,7 +21,9 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
@@ -236,5 +242,44 @@ class TestPki {
   static std::string run(const std::string& cmd) { return sh(cmd); }
   std::string dir_;
 };
+
+// A UDP socket in the calling thread's namespace that receives the sync
+// group 224.0.0.81:port on `ifname` (what a kernel backup daemon hears),
+// with a large buffer and a receive timeout. -1 on failure.
+inline int joinSyncGroup(const char* ifname, uint16_t port, int timeoutSeconds) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1, big = 16 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = inet_addr("224.0.0.81");
+  ip_mreqn m{};
+  m.imr_multiaddr.s_addr = inet_addr("224.0.0.81");
+  m.imr_ifindex = int(if_nametoindex(ifname));
+  timeval tv{timeoutSeconds, 0};
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0 ||
+      setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A temporary file in /proc/net/ip_vs_conn format with n lines made by
+// line(i); its path, or "" on failure.
+inline std::string writeConnTable(size_t n, const std::function<std::string(size_t)>& line) {
+  char path[] = "/tmp/lvsd-sync-conn-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return "";
+  close(fd);
+  std::ofstream out(path);
+  out << "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n";
+  for (size_t i = 0; i < n; ++i) out << line(i);
+  return path;
+}
 
 }  // namespace lvsd::testing

@@ -218,6 +218,29 @@ TEST(SyncConvert, SkipsWhatCannotBeSynchronisedAndSaysWhy) {
   EXPECT_STREQ(skipName(Skip::kFamily), "family");
 }
 
+TEST(SyncConvert, EntriesAgeByWhenTheyWereRead) {
+  ipvs::ConnectionTable t;
+  for (uint32_t e : {100u, 100u, 100u, 100u, 3u}) {
+    ipvs::Connection c;
+    c.expires = e;
+    t.connections.push_back(c);
+  }
+  // Read over 10 s: line i of 5 was printed (4-i)/5 of it before the end.
+  ageByReadTime(t, std::chrono::seconds(10));
+  std::vector<uint32_t> got;
+  for (const auto& c : t.connections) got.push_back(c.expires);
+  EXPECT_EQ(got, (std::vector<uint32_t>{92, 94, 96, 98, 3}));
+  ageByReadTime(t, std::chrono::milliseconds(400));  // under half a second: no change
+  EXPECT_EQ(t.connections[0].expires, 92u);
+  ipvs::ConnectionTable small;
+  small.connections.resize(2);
+  small.connections[0].expires = 2;
+  ageByReadTime(small, std::chrono::seconds(20));  // 10 s old, 2 s left: 0, not wrapped
+  EXPECT_EQ(small.connections[0].expires, 0u);
+  ageByReadTime(small, std::chrono::seconds(-1));
+  EXPECT_EQ(small.connections[1].expires, 0u);
+}
+
 TEST(SyncConvert, ProcTextToDatagramsEndToEnd) {
   std::string text;
   char line[160];
