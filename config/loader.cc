@@ -1,5 +1,4 @@
 #include <google/protobuf/io/tokenizer.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cassert>
@@ -9,6 +8,7 @@
 
 #include "config/located.h"
 #include "core/address.h"
+#include "core/digest.h"
 
 namespace lvsd::config {
 
@@ -87,18 +87,6 @@ class Collector : public google::protobuf::io::ErrorCollector {
   Diagnostics& d_;
 };
 
-std::string sha256Hex(const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
 
 }  // namespace
 

@@ -1,6 +1,5 @@
 #include "healthcheck/http.h"
 
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -264,18 +263,6 @@ Result<HttpExpect> HttpExpect::fromProto(const config::HttpProbe& p) {
   return e;
 }
 
-std::string sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
 
 ProbeResult judgeHttp(const HttpExpect& expect, const HttpResponseParser& r) {
   if (r.state() == HttpResponseParser::State::kError) return ProbeResult::fail(r.error());

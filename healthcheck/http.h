@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/digest.h"
 #include "core/result.h"
 #include "healthcheck/checker.h"
 #include "proto/config.pb.h"
@@ -79,6 +80,6 @@ struct HttpExpect {
 // Verdict for a response the parser finished (state kDone).
 ProbeResult judgeHttp(const HttpExpect& expect, const HttpResponseParser& response);
 
-std::string sha256Hex(std::string_view data);
+using ::lvsd::sha256Hex;
 
 }  // namespace lvsd::healthcheck
