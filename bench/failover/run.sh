@@ -19,7 +19,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${LVSD_BUILD_DIR:-$ROOT/build}
-NODE=${LVSD_NODE:-$BUILD/tests/hb_node}
+LVSD=${LVSD:-$BUILD/bin/lvsd}
 PROBE=${ARP_PROBE:-$BUILD/bench/arp_probe}
 TRIALS=20
 FAST_TRIALS=30
@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "run as root (network namespaces)" >&2; exit 2; }
-for f in "$NODE" "$PROBE"; do [ -x "$f" ] || { echo "missing $f (build hb_node arp_probe)" >&2; exit 2; }; done
+for f in "$LVSD" "$PROBE"; do [ -x "$f" ] || { echo "missing $f (build lvsd arp_probe)" >&2; exit 2; }; done
 command -v keepalived >/dev/null || { echo "keepalived is not installed" >&2; exit 2; }
 
 P=lvfb$$
@@ -111,13 +111,19 @@ heartbeat { protocol: $proto interval_ms: $iv dead_count: 3 realtime_priority: $
 instance { name: "web" vrid: 51 vip_group: "web" }
 vip_group { name: "web" vip { address: "$VIP/24" interface: "eth0" }
   announce { repeat: 3 interval_ms: 50 } }
+control { socket: "$DIR/run/lvsd.sock" }
+ipvs { backend: DRY_RUN }
 EOF
 }
 
 LVSD_PID=""
+# Both directors read the same file; its control socket DIR/run/lvsd.sock is
+# a private bind mount of DIR/NAME in each one's own mount namespace.
 start_lvsd() {  # NAME
   local n=$1
-  ip netns exec "$P-$n" "$NODE" -f "$DIR/lvsd.conf" -n "$n" -s "$DIR/$n.sock" >>"$DIR/$n.log" 2>&1 &
+  mkdir -p "$DIR/run" "$DIR/$n"
+  ip netns exec "$P-$n" unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh \
+    "$DIR/$n" "$DIR/run" "$LVSD" -f "$DIR/lvsd.conf" -n "$n" --foreground >>"$DIR/$n.log" 2>&1 &
   LVSD_PID=$!
   PIDS+=("$LVSD_PID")
 }
@@ -241,7 +247,7 @@ soak() {  # SECONDS LINKS
     [ "$links" = 2 ] && loss_on "$n" eth1 2
   done
   local before
-  before=$(cat "$DIR/a.log" "$DIR/b.log" | grep -c ' -> ' || true)
+  before=$(cat "$DIR/a.log" "$DIR/b.log" | grep -c 'heartbeat: instance=.* -> ' || true)
   local spinners=()
   for _ in $(seq 1 "$(nproc)"); do
     sh -c 'while :; do :; done' &
@@ -252,10 +258,10 @@ soak() {  # SECONDS LINKS
   sleep "$secs"
   for s in "${spinners[@]}"; do kill -9 "$s" 2>/dev/null; done
   local after
-  after=$(cat "$DIR/a.log" "$DIR/b.log" | grep -c ' -> ' || true)
+  after=$(cat "$DIR/a.log" "$DIR/b.log" | grep -c 'heartbeat: instance=.* -> ' || true)
   SOAK_FALSE=$((after - before))
   SOAK_LATE=$(grep -h 'late in the last' "$DIR/a.log" "$DIR/b.log" | tail -3 || true)
-  grep -h ' -> ' "$DIR/a.log" "$DIR/b.log" | tail -n +$((before + 1)) >&2 || true
+  grep -h 'heartbeat: instance=.* -> ' "$DIR/a.log" "$DIR/b.log" | tail -n +$((before + 1)) >&2 || true
   kill -TERM "$pa" "$pb" || true; wait "$pa" "$pb" 2>/dev/null || true
 }
 

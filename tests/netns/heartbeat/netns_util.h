@@ -237,15 +237,7 @@ inline control::InstanceStatus instanceOf(const std::string& sock, const std::st
   return {};
 }
 
-inline std::string dumpText(const std::string& sock) {
-  control::Request req;
-  req.mutable_dump();
-  control::Response resp;
-  if (!controlCall(sock, req, resp)) return "";
-  return resp.text().empty() ? resp.json() : resp.text();
-}
-
-// "name=value" from the dump's counters line (0 when absent).
+// "name=value" from a "heartbeat: counters ..." line (0 when absent).
 inline uint64_t counter(const std::string& dump, const std::string& name) {
   auto p = dump.find(" " + name + "=");
   if (p == std::string::npos) p = dump.find("counters " + name + "=");
