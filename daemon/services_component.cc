@@ -167,8 +167,7 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     } else {
       auto nl = ipvs::makeNetlinkBackend();
       if (!nl)
-        return Error("IPVS: " + nl.error().message +
-                     " (is the ip_vs module loaded? on hosts without IPVS use --dry-run)");
+        return Error("IPVS: " + nl.error().message + " (on hosts without IPVS use --dry-run)");
       backend = std::move(*nl);
     }
     if (auto t = ipvs::timeoutsFromConfig(cfg->proto); t.tcp || t.tcpFin || t.udp) {
