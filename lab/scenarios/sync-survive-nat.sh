@@ -1,5 +1,6 @@
 # lab-description: 200 long-lived NAT streams through the loss of the MASTER director (reported)
 # lab-timeout: 600
+# lab-default: no
 #
 # sync-survive-dr with NAT forwarding: the real servers' gateway ($LAN_GW)
 # moves with the VIP. NAT needs more than the IPVS entry (the replies come
