@@ -208,16 +208,24 @@ void Election::masterAdvert(const Input& in, Actions& out) {
     return;
   }
   // A lower master: a split brain is healing, or a peer came up as MASTER.
-  // Advertise and announce at once (rate-limited to one per interval) so it
-  // yields now and the clients' caches point here again.
-  if (lastReassert_ && in.now - *lastReassert_ < p_.interval) return;
-  lastReassert_ = in.now;
+  reassert(in.now, out);
+}
+
+// Advertise and announce at once (at most once an interval) so a lower
+// master yields now and the clients' caches point here again.
+void Election::reassert(TimePoint now, Actions& out) {
+  if (lastReassert_ && now - *lastReassert_ < p_.interval) return;
+  lastReassert_ = now;
   sendAdvert(priority_, out);
-  advertAt_ = in.now + p_.interval;
+  advertAt_ = now + p_.interval;
   Action r;
   r.kind = Action::Kind::kReassert;
   r.priority = priority_;
   out.push_back(r);
+}
+
+void Election::peerReturned(TimePoint now, Actions& out) {
+  if (state_ == State::kMaster) reassert(now, out);
 }
 
 void Election::masterAdvertTimer(const Input& in, Actions& out) {
@@ -398,6 +406,10 @@ Actions Elector::setFault(size_t i, bool fault, TimePoint now) {
     }
   }
   return settle(std::move(local), now);
+}
+
+Actions Elector::peerReturned(size_t i, TimePoint now) {
+  return run(i, now, [&](Election& e, Actions& out) { e.peerReturned(now, out); });
 }
 
 Actions Elector::stop(TimePoint now, bool release) {

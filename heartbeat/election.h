@@ -83,6 +83,10 @@ class Election {
   void stop(TimePoint now, bool release, Actions& out);
   // Sync group: move to MASTER (from BACKUP) or BACKUP (from MASTER).
   void force(State to, TimePoint now, Actions& out);
+  // A peer that was out of reach is heard again: while it could not hear
+  // us it may have taken the VIPs, so a MASTER advertises and announces
+  // again (rate-limited like any re-assertion).
+  void peerReturned(TimePoint now, Actions& out);
 
   std::optional<TimePoint> nextDeadline() const;
 
@@ -146,6 +150,7 @@ class Election {
   void becomeBackup(TimePoint now, Reason reason, Actions& out);
   void transition(State to, Reason reason, TimePoint now, Actions& out);
   void sendAdvert(uint8_t priority, Actions& out);
+  void reassert(TimePoint now, Actions& out);
   Duration downInterval() const { return masterDownInterval(masterInterval_, priority_, p_.deadCount); }
 
   ElectionParams p_;
@@ -183,6 +188,7 @@ class Elector {
   Actions timers(TimePoint now, Duration lateness = Duration(0));
   Actions setPriority(size_t i, uint8_t priority, TimePoint now);
   Actions setFault(size_t i, bool fault, TimePoint now);
+  Actions peerReturned(size_t i, TimePoint now);
   Actions stop(TimePoint now, bool release);
 
   std::optional<TimePoint> nextDeadline() const;

@@ -70,8 +70,10 @@ int64_t Engine::wallMs() const {
       .count();
 }
 
+// A peer (or one link to it) not heard for this long is out of reach: the
+// longest master-down interval without its skew.
 Duration Engine::linkDeadAfter() const {
-  Duration longest = std::chrono::seconds(1);
+  Duration longest{0};
   for (const auto& in : model_.instances) longest = std::max(longest, in.interval);
   return longest * model_.deadCount;
 }
@@ -300,8 +302,19 @@ void Engine::onNative(const ReceivedPacket& p) {
   ++counters_.received;
   TimePoint now = clock_.now();
   PeerState& ps = peers_[*peer];
+  // Out of reach for longer than it takes to declare a master dead: the
+  // peer may have been MASTER all along (split brain) and may have yielded
+  // before we ever hear it as one; our MASTERs re-announce.
+  const bool returned = ps.heardAny && now - *ps.heardAny > linkDeadAfter();
   ps.heard[p.link] = now;
+  ps.heardAny = now;
   ps.lastHeard = clock_.wallNow();
+  if (returned)
+    for (size_t i = 0; i < model_.instances.size(); ++i) {
+      const auto& links = model_.instances[i].links;
+      if (std::find(links.begin(), links.end(), p.link) != links.end())
+        apply(elector_.peerReturned(i, now));
+    }
   if (ps.digest != hb.config_digest()) {
     ps.digest = hb.config_digest();
     if (ps.digest != model_.digest) {

@@ -120,6 +120,7 @@ class Engine {
   };
   struct PeerState {
     std::vector<std::optional<TimePoint>> heard;  // per link
+    std::optional<TimePoint> heardAny;            // on any link
     std::optional<WallTime> lastHeard;
     std::string digest;
     bool mismatchWarned = false;

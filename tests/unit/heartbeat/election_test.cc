@@ -335,6 +335,21 @@ TEST_F(ElectionTest, MasterReassertsOnceAnIntervalAgainstALowerMaster) {
   EXPECT_EQ(e.state(), State::kMaster);
 }
 
+TEST_F(ElectionTest, PeerReturningMakesAMasterReassert) {
+  Election e(params(255));
+  Actions a;
+  e.start(now(), a);
+  a.clear();
+  e.peerReturned(now(), a);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[1].kind, Kind::kReassert);
+  Election backup(params(100));
+  backup.start(now(), a);
+  a.clear();
+  backup.peerReturned(now(), a);
+  EXPECT_TRUE(a.empty()) << "only a MASTER has something to announce";
+}
+
 TEST_F(ElectionTest, MasterAnswersPriorityZeroAtOnce) {
   Election e(params(255));
   Actions a;

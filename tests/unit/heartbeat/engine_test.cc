@@ -352,6 +352,25 @@ TEST_F(NativeEngine, SplitBrainHealsEvenWhenTheLowerMasterSpeaksFirst) {
   EXPECT_EQ(sim.state(b), State::kBackup);
 }
 
+TEST_F(NativeEngine, SplitBrainWinnerReannouncesEvenIfTheLoserYieldsFirst) {
+  Node& a = sim.add("a");
+  Node& b = sim.add("b");
+  sim.run(milliseconds(1000));
+  sim.filter = [](const Wire&) { return false; };
+  sim.run(milliseconds(2000));
+  ASSERT_EQ(sim.masters(), 2u);
+  size_t before = a.rec.reasserts.size();
+  // Only a's packets get through at first: b yields without a ever hearing
+  // b as MASTER. b's VIP announcements were the clients' last word.
+  sim.filter = [](const Wire& w) { return w.from == "a"; };
+  ASSERT_TRUE(sim.runUntil([&] { return sim.state(b) == State::kBackup; }, milliseconds(200)));
+  EXPECT_EQ(a.rec.reasserts.size(), before);
+  sim.filter = nullptr;
+  sim.run(milliseconds(200));  // b's status heartbeat reaches a
+  EXPECT_EQ(a.rec.reasserts.size(), before + 1) << "a announces its VIPs again";
+  EXPECT_EQ(sim.state(a), State::kMaster);
+}
+
 TEST_F(NativeEngine, ForgedReplayedAndGarbagePacketsChangeNothing) {
   Node& a = sim.add("a");
   Node& b = sim.add("b");
