@@ -103,6 +103,29 @@ std::vector<double> latencyBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
+std::vector<double> checkLatencyBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+}
+
+bool Histogram::setSnapshot(const std::vector<uint64_t>& cumulative, uint64_t count, double sum) {
+  if (cumulative.size() != bounds_.size()) return false;
+  uint64_t prev = 0;
+  for (size_t i = 0; i < cumulative.size(); ++i) {
+    if (cumulative[i] < prev) return false;  // not cumulative
+    prev = cumulative[i];
+  }
+  if (count < prev) return false;
+  prev = 0;
+  for (size_t i = 0; i < cumulative.size(); ++i) {
+    buckets_[i].store(cumulative[i] - prev, std::memory_order_relaxed);
+    prev = cumulative[i];
+  }
+  buckets_[bounds_.size()].store(count - prev, std::memory_order_relaxed);
+  count_.store(count, std::memory_order_relaxed);
+  sum_.store(sum, std::memory_order_relaxed);
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // Formatting
 
@@ -346,40 +369,45 @@ LvsdMetrics::LvsdMetrics(Registry& r)
                                      "Effective priority of each instance (after trackers).", {"lvs_instance"}))),
       transitions(*must(r.counter("lvsd_instance_transitions_total", "Role transitions of each instance.",
                                   {"lvs_instance", "from", "to"}))),
-      heartbeatsSent(*must(r.counter("lvsd_heartbeat_sent_total", "Heartbeats sent, per link.", {"link"}))),
-      heartbeatsReceived(*must(r.counter("lvsd_heartbeat_received_total",
-                                         "Valid heartbeats received, per peer and link.", {"peer", "link"}))),
-      heartbeatLateness(*must(r.histogram(
-          "lvsd_heartbeat_lateness_seconds",
-          "How late each heartbeat arrived after the advertisement interval, per peer and link.",
-          {"peer", "link"}))),
+      heartbeatsSent(*must(r.counter("lvsd_heartbeat_sent_total", "Heartbeats sent."))),
+      heartbeatsReceived(*must(r.counter("lvsd_heartbeat_received_total", "Valid heartbeats received."))),
+      heartbeatSendErrors(*must(r.counter("lvsd_heartbeat_send_errors_total", "Heartbeats the kernel refused to send."))),
       heartbeatDrops(*must(r.counter(
           "lvsd_heartbeat_dropped_total",
-          "Heartbeats dropped, per link and reason (auth, replay, malformed, unknown_peer, ...).",
-          {"link", "reason"}))),
+          "Heartbeats dropped, per reason (bad-mac, replayed, stale, unknown-peer, malformed, ...).",
+          {"reason"}))),
+      loopWakeups(*must(r.counter("lvsd_heartbeat_loop_wakeups_total", "Timer wake-ups of the heartbeat loop."))),
+      loopLate(*must(r.counter("lvsd_heartbeat_loop_late_wakeups_total",
+                               "Heartbeat loop wake-ups later than `over` seconds (0.001, 0.005, 0.02).",
+                               {"over"}))),
+      loopMaxLate(*must(r.gauge("lvsd_heartbeat_loop_max_lateness_seconds",
+                                "Latest wake-up of the heartbeat loop so far."))),
       checkResults(*must(r.counter("lvsd_check_results_total",
-                                   "Health-check results (success, failure, timeout), per real server and check.",
-                                   {"service", "real_server", "check", "result"}))),
-      checkDuration(*must(r.histogram("lvsd_check_duration_seconds", "Health-check latency.",
-                                      {"service", "real_server", "check"}))),
+                                   "Health-check results (success, failure, timeout), per check and target.",
+                                   {"check", "target", "result"}))),
+      checkLastDuration(*must(r.gauge("lvsd_check_last_duration_seconds",
+                                      "Latency of each check's last completed attempt.", {"check", "target"}))),
+      checkDuration(*must(r.histogram("lvsd_check_duration_seconds", "Latency of all health-check attempts.", {},
+                                      checkLatencyBuckets()))),
       realServerUp(*must(r.gauge("lvsd_real_server_up", "1 when a real server passes its checks.",
                                  {"service", "real_server"}))),
       realServerWeight(*must(r.gauge("lvsd_real_server_weight",
                                      "Weight lvsd wants in IPVS for each real server.",
                                      {"service", "real_server"}))),
-      ipvsOps(*must(r.counter("lvsd_ipvs_operations_total", "IPVS netlink operations issued, per kind.",
-                              {"op"}))),
-      ipvsErrors(*must(r.counter("lvsd_ipvs_operation_errors_total",
-                                 "IPVS netlink operations the kernel refused, per kind.", {"op"}))),
-      syncMessages(*must(r.counter("lvsd_sync_messages_total",
-                                   "Peer-channel sync messages, per peer and direction (in, out).",
-                                   {"peer", "direction"}))),
-      syncErrors(*must(r.counter("lvsd_sync_errors_total", "Peer-channel errors, per peer and reason.",
-                                 {"peer", "reason"}))),
-      resyncs(*must(r.counter("lvsd_sync_resyncs_total", "Full connection-table resyncs, per peer and result.",
-                              {"peer", "result"}))),
-      resyncEntries(*must(r.counter("lvsd_sync_resync_entries_total",
-                                    "Connection entries sent in resyncs, per peer.", {"peer"}))),
+      ipvsApplies(*must(r.counter("lvsd_ipvs_applies_total", "Reconciliations of the IPVS table."))),
+      ipvsOps(*must(r.counter("lvsd_ipvs_operations_total", "IPVS netlink operations issued."))),
+      ipvsErrors(*must(r.counter("lvsd_ipvs_operation_errors_total", "IPVS netlink operations the kernel refused."))),
+      syncPeerUp(*must(r.gauge("lvsd_sync_peer_up", "1 while the sync peer channel to a director is connected.",
+                               {"peer"}))),
+      syncPeerConnects(*must(r.counter("lvsd_sync_peer_connects_total", "Sync peer channel connections made.",
+                                       {"peer"}))),
+      syncChannelErrors(*must(r.counter("lvsd_sync_channel_errors_total", "Sync peer channel errors, per reason.",
+                                        {"reason"}))),
+      syncDaemonSwitches(*must(r.counter("lvsd_sync_daemon_switches_total",
+                                         "Kernel sync daemon starts and stops."))),
+      resyncs(*must(r.counter("lvsd_sync_resyncs_total", "Full connection-table resyncs sent."))),
+      resyncLastEntries(*must(r.gauge("lvsd_sync_resync_last_entries", "Connections sent by the last resync."))),
+      resyncLastDuration(*must(r.gauge("lvsd_sync_resync_last_duration_seconds", "Duration of the last resync."))),
       serviceConnections(*must(r.counter("lvsd_ipvs_service_connections_total",
                                          "Connections scheduled by each virtual service (kernel counter).",
                                          {"service"}))),

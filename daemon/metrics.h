@@ -56,6 +56,10 @@ class Histogram {
  public:
   explicit Histogram(const std::vector<double>& bounds);
   void observe(double v);
+  // Mirrors a histogram kept elsewhere (a module's own buckets): cumulative
+  // counts per bound (bounds().size() values), the total count and sum.
+  // Returns false (and changes nothing) when the sizes do not match.
+  bool setSnapshot(const std::vector<uint64_t>& cumulative, uint64_t count, double sum);
   // Cumulative counts per upper bound (the last is +Inf), sum and count.
   std::vector<uint64_t> cumulative() const;
   double sum() const { return sum_.load(std::memory_order_relaxed); }
@@ -124,8 +128,11 @@ using CounterFamily = Family<Counter>;
 using GaugeFamily = Family<Gauge>;
 using HistogramFamily = Family<Histogram>;
 
-// Default latency buckets in seconds (probe and heartbeat latencies).
+// Default latency buckets in seconds.
 std::vector<double> latencyBuckets();
+// The buckets of lvsd_check_duration_seconds: healthcheck's
+// LatencyHistogram::kBoundsSeconds, so the component can mirror it.
+std::vector<double> checkLatencyBuckets();
 
 class Registry {
  public:
@@ -187,29 +194,37 @@ struct LvsdMetrics {
   GaugeFamily& configGeneration;     // lvsd_config_generation
   CounterFamily& reloads;            // lvsd_config_reloads_total{result}
   CounterFamily& scrapes;            // lvsd_metrics_scrapes_total
-  // election
+  // election (heartbeat component: transitions, status)
   GaugeFamily& instanceRole;         // lvsd_instance_role{lvs_instance,role} 1 for the current role
   GaugeFamily& instancePriority;     // lvsd_instance_priority{lvs_instance}
   CounterFamily& transitions;        // lvsd_instance_transitions_total{lvs_instance,from,to}
-  // heartbeat
-  CounterFamily& heartbeatsSent;     // lvsd_heartbeat_sent_total{link}
-  CounterFamily& heartbeatsReceived; // lvsd_heartbeat_received_total{peer,link}
-  HistogramFamily& heartbeatLateness;  // lvsd_heartbeat_lateness_seconds{peer,link}
-  CounterFamily& heartbeatDrops;     // lvsd_heartbeat_dropped_total{link,reason}
-  // health checks and real servers
-  CounterFamily& checkResults;       // lvsd_check_results_total{service,real_server,check,result}
-  HistogramFamily& checkDuration;    // lvsd_check_duration_seconds{service,real_server,check}
+  // heartbeat (HeartbeatService::counters())
+  CounterFamily& heartbeatsSent;     // lvsd_heartbeat_sent_total            "sent"
+  CounterFamily& heartbeatsReceived; // lvsd_heartbeat_received_total        "received"
+  CounterFamily& heartbeatSendErrors;  // lvsd_heartbeat_send_errors_total   "send_errors"
+  CounterFamily& heartbeatDrops;     // lvsd_heartbeat_dropped_total{reason} "drop.REASON"
+  CounterFamily& loopWakeups;        // lvsd_heartbeat_loop_wakeups_total    "loop.wakeups"
+  CounterFamily& loopLate;           // lvsd_heartbeat_loop_late_wakeups_total{over} "loop.late_over_Nms"
+  GaugeFamily& loopMaxLate;          // lvsd_heartbeat_loop_max_lateness_seconds "loop.max_late_us"
+  // health checks (healthcheck Snapshot / ManagerCounters)
+  CounterFamily& checkResults;       // lvsd_check_results_total{check,target,result}
+  GaugeFamily& checkLastDuration;    // lvsd_check_last_duration_seconds{check,target}
+  HistogramFamily& checkDuration;    // lvsd_check_duration_seconds (all checks; healthcheck's buckets)
   GaugeFamily& realServerUp;         // lvsd_real_server_up{service,real_server}
   GaugeFamily& realServerWeight;     // lvsd_real_server_weight{service,real_server}
-  // IPVS programming
-  CounterFamily& ipvsOps;            // lvsd_ipvs_operations_total{op}
-  CounterFamily& ipvsErrors;         // lvsd_ipvs_operation_errors_total{op}
-  // sync
-  CounterFamily& syncMessages;       // lvsd_sync_messages_total{peer,direction}
-  CounterFamily& syncErrors;         // lvsd_sync_errors_total{peer,reason}
-  CounterFamily& resyncs;            // lvsd_sync_resyncs_total{peer,result}
-  CounterFamily& resyncEntries;      // lvsd_sync_resync_entries_total{peer}
-  // kernel IPVS statistics (read at scrape time by the IPVS component)
+  // IPVS programming (Reconciler::counters())
+  CounterFamily& ipvsApplies;        // lvsd_ipvs_applies_total
+  CounterFamily& ipvsOps;            // lvsd_ipvs_operations_total
+  CounterFamily& ipvsErrors;         // lvsd_ipvs_operation_errors_total
+  // sync (SyncStatus)
+  GaugeFamily& syncPeerUp;           // lvsd_sync_peer_up{peer}
+  CounterFamily& syncPeerConnects;   // lvsd_sync_peer_connects_total{peer}
+  CounterFamily& syncChannelErrors;  // lvsd_sync_channel_errors_total{reason}
+  CounterFamily& syncDaemonSwitches; // lvsd_sync_daemon_switches_total
+  CounterFamily& resyncs;            // lvsd_sync_resyncs_total
+  GaugeFamily& resyncLastEntries;    // lvsd_sync_resync_last_entries
+  GaugeFamily& resyncLastDuration;   // lvsd_sync_resync_last_duration_seconds
+  // kernel IPVS statistics (ipvs::Stats of services and destinations)
   CounterFamily& serviceConnections;  // lvsd_ipvs_service_connections_total{service}
   CounterFamily& servicePackets;      // lvsd_ipvs_service_packets_total{service,direction}
   CounterFamily& serviceBytes;        // lvsd_ipvs_service_bytes_total{service,direction}

@@ -36,10 +36,10 @@ for _ in $(seq 50); do [ -S "$T/lvsd.sock" ] && break; sleep 0.1; done
 
 scrape "$P1" > "$T/m1" || fail "no metrics on 127.0.0.1:$P1"
 for fam in lvsd_build_info lvsd_instance_role lvsd_instance_transitions_total \
-           lvsd_heartbeat_lateness_seconds lvsd_heartbeat_dropped_total lvsd_check_results_total \
+           lvsd_heartbeat_loop_late_wakeups_total lvsd_heartbeat_dropped_total lvsd_check_results_total \
            lvsd_check_duration_seconds lvsd_real_server_up lvsd_real_server_weight \
            lvsd_ipvs_operations_total lvsd_ipvs_operation_errors_total lvsd_sync_resyncs_total \
-           lvsd_sync_messages_total lvsd_ipvs_service_connections_total \
+           lvsd_sync_peer_up lvsd_ipvs_service_connections_total \
            lvsd_ipvs_service_connections_per_second lvsd_ipvs_destination_active_connections \
            lvsd_ipvs_destination_connections_per_second lvsd_config_reloads_total; do
   grep -q "^# TYPE $fam " "$T/m1" || fail "family $fam missing from the scrape"
@@ -78,7 +78,8 @@ conf ""
 refused "$P2" || fail "endpoint still on after metrics was removed"
 conf "metrics { listen: \"127.0.0.1:$P2\" }"
 "$BIN/lvsctl" -s "$T/lvsd.sock" reload > /dev/null || fail "reload switching metrics on failed"
-scrape "$P2" | grep -q '^lvsd_metrics_scrapes_total [0-9]' || fail "endpoint not back on"
+scrape "$P2" > "$T/m4" || fail "endpoint not back on"
+grep -q '^lvsd_metrics_scrapes_total [0-9]' "$T/m4" || fail "scrape counter missing"
 
 kill -TERM $PID
 rc=0; wait $PID || rc=$?

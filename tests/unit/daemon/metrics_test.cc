@@ -84,6 +84,23 @@ TEST(MetricsRegistry, HistogramBucketsAreCumulative) {
             "lvsd_lat_seconds_count{peer=\"p\"} 6\n");
 }
 
+TEST(MetricsRegistry, HistogramsCanMirrorAModulesBuckets) {
+  Registry r;
+  auto h = *r.histogram("lvsd_m_seconds", "Mirrored.", {}, {0.5, 1});
+  auto& x = h->labels({});
+  EXPECT_FALSE(x.setSnapshot({1}, 1, 0.25));         // wrong number of bounds
+  EXPECT_FALSE(x.setSnapshot({3, 2}, 4, 1.0));       // not cumulative
+  EXPECT_FALSE(x.setSnapshot({1, 2}, 1, 1.0));       // count below the last bucket
+  EXPECT_EQ(x.count(), 0u);
+  ASSERT_TRUE(x.setSnapshot({1, 3}, 5, 7.5));
+  EXPECT_EQ(x.cumulative(), (std::vector<uint64_t>{1, 3, 5}));
+  EXPECT_EQ(x.count(), 5u);
+  EXPECT_DOUBLE_EQ(x.sum(), 7.5);
+  x.observe(0.75);  // a mirror may also be observed into
+  EXPECT_EQ(x.cumulative(), (std::vector<uint64_t>{1, 4, 6}));
+  EXPECT_EQ(checkLatencyBuckets().size(), 12u);
+}
+
 TEST(MetricsRegistry, RegistrationIsIdempotentButConflictsAreErrors) {
   Registry r;
   auto a = r.counter("lvsd_x_total", "X.", {"a"});
@@ -167,10 +184,10 @@ TEST(LvsdMetrics, CatalogueRegistersEveryFamily) {
   std::string text = r.render();
   for (const char* name :
        {"lvsd_build_info", "lvsd_instance_role", "lvsd_instance_transitions_total",
-        "lvsd_heartbeat_lateness_seconds", "lvsd_heartbeat_dropped_total", "lvsd_check_results_total",
+        "lvsd_heartbeat_loop_late_wakeups_total", "lvsd_heartbeat_dropped_total", "lvsd_check_results_total",
         "lvsd_check_duration_seconds", "lvsd_real_server_up", "lvsd_real_server_weight",
         "lvsd_ipvs_operations_total", "lvsd_ipvs_operation_errors_total", "lvsd_sync_resyncs_total",
-        "lvsd_sync_messages_total", "lvsd_ipvs_service_connections_total",
+        "lvsd_sync_peer_up", "lvsd_ipvs_service_connections_total",
         "lvsd_ipvs_service_connections_per_second", "lvsd_ipvs_destination_active_connections",
         "lvsd_ipvs_destination_connections_per_second", "lvsd_config_reloads_total"})
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
