@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "daemon/component.h"
+#include "daemon/control_server.h"
 #include "daemon/event_log.h"
 #include "heartbeat/heartbeat.h"
 #include "vip/vip.h"
@@ -82,6 +83,19 @@ class HeartbeatComponent final : public Component {
       if (hb_) hb_->setQuorum(service, held);
     });
     election_ = electionConfig(c);
+    ctx_.control.handle(control::Request::kFailover, [this](const control::Request& q) {
+      control::Response r;
+      auto st = hb_->failover(q.failover().instance(), std::chrono::seconds(q.failover().duration_s()));
+      r.set_ok(st.ok());
+      if (!st) r.add_error(st.error().message);
+      else
+        r.set_text("failover: " + (q.failover().instance().empty() ? std::string("every instance")
+                                                                     : q.failover().instance()) +
+                   " runs at priority 1" +
+                   (q.failover().duration_s() ? " for " + std::to_string(q.failover().duration_s()) + " s"
+                                              : std::string(" until the next reload")));
+      return r;
+    });
     return hb_->start();
   }
 
@@ -94,6 +108,7 @@ class HeartbeatComponent final : public Component {
     if (!groups) return std::move(groups).takeError();
     vips_->update(std::move(*groups));  // held groups get exactly the difference
     hb_->setConfigDigest(to->digest);
+    hb_->endFailovers();  // `lvsctl failover` without a duration lasts until a reload
     if (electionConfig(to->proto) != election_)
       return Error(
           "directors, heartbeat, instances, sync groups, trackers or notify hooks changed: "

@@ -228,6 +228,12 @@ void Election::peerReturned(TimePoint now, Actions& out) {
   if (state_ == State::kMaster) reassert(now, out);
 }
 
+void Election::yield(TimePoint now, Actions& out) {
+  if (state_ != State::kMaster) return;
+  sendAdvert(0, out);
+  becomeBackup(now, Reason::kOperator, out);
+}
+
 void Election::masterAdvertTimer(const Input& in, Actions& out) {
   sendAdvert(priority_, out);
   advertAt_ = in.now + p_.interval;
@@ -410,6 +416,10 @@ Actions Elector::setFault(size_t i, bool fault, TimePoint now) {
 
 Actions Elector::peerReturned(size_t i, TimePoint now) {
   return run(i, now, [&](Election& e, Actions& out) { e.peerReturned(now, out); });
+}
+
+Actions Elector::yield(size_t i, TimePoint now) {
+  return run(i, now, [&](Election& e, Actions& out) { e.yield(now, out); });
 }
 
 Actions Elector::stop(TimePoint now, bool release) {

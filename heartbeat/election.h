@@ -87,6 +87,10 @@ class Election {
   // us it may have taken the VIPs, so a MASTER advertises and announces
   // again (rate-limited like any re-assertion).
   void peerReturned(TimePoint now, Actions& out);
+  // The operator asks a MASTER to step down: it advertises priority 0 (the
+  // backup takes over after its skew time, preempt or not) and becomes
+  // BACKUP. Lower its priority first so it does not preempt back.
+  void yield(TimePoint now, Actions& out);
 
   std::optional<TimePoint> nextDeadline() const;
 
@@ -189,6 +193,7 @@ class Elector {
   Actions setPriority(size_t i, uint8_t priority, TimePoint now);
   Actions setFault(size_t i, bool fault, TimePoint now);
   Actions peerReturned(size_t i, TimePoint now);
+  Actions yield(size_t i, TimePoint now);
   Actions stop(TimePoint now, bool release);
 
   std::optional<TimePoint> nextDeadline() const;

@@ -56,6 +56,7 @@ Engine::Engine(Model model, const Clock& clock, PacketIo& io, EngineObserver& ob
   for (size_t t = 0; t < model_.trackers.size(); ++t)
     if (model_.trackers[t].kind == TrackerKind::kQuorum) trackers_[t] = {true, true, 0};
   outcome_.resize(model_.instances.size());
+  override_.resize(model_.instances.size());
   seq_.assign(model_.links.size(), 0);
   replay_.resize(model_.peers.size() * model_.links.size());
   peers_.resize(model_.peers.size());
@@ -106,6 +107,8 @@ void Engine::stop() {
 std::optional<TimePoint> Engine::nextDeadline() const {
   if (!started_ || stopped_) return std::nullopt;
   auto best = elector_.nextDeadline();
+  for (const auto& o : override_)
+    if (o.on && o.until && (!best || *o.until < *best)) best = o.until;
   for (size_t i = 0; i < statusAt_.size(); ++i) {
     if (!statusAt_[i] || elector_.at(i).state() == State::kMaster) continue;
     if (!best || *statusAt_[i] < *best) best = statusAt_[i];
@@ -117,6 +120,11 @@ void Engine::onTimer(Duration lateness) {
   if (!started_ || stopped_) return;
   TimePoint now = clock_.now();
   lateness_ = lateness;
+  for (size_t i = 0; i < override_.size(); ++i)
+    if (override_[i].on && override_[i].until && *override_[i].until <= now) {
+      override_[i] = {};
+      recomputePriorities();
+    }
   apply(elector_.timers(now, lateness));
   for (size_t i = 0; i < statusAt_.size(); ++i) {
     if (!statusAt_[i] || *statusAt_[i] > now) continue;
@@ -137,6 +145,22 @@ void Engine::setTracker(size_t tracker, TrackerStatus status) {
   }
 }
 
+void Engine::failover(size_t i, std::optional<TimePoint> until) {
+  if (i >= override_.size() || !started_ || stopped_) return;
+  override_[i] = {true, until};
+  recomputePriorities();
+  apply(elector_.yield(i, clock_.now()));
+  flush();
+}
+
+void Engine::clearFailover(size_t i) {
+  if (i >= override_.size() || !override_[i].on) return;
+  override_[i] = {};
+  if (!started_ || stopped_) return;
+  recomputePriorities();
+  flush();
+}
+
 void Engine::recomputePriorities() {
   TimePoint now = clock_.now();
   for (size_t i = 0; i < model_.instances.size(); ++i) {
@@ -146,6 +170,7 @@ void Engine::recomputePriorities() {
     for (size_t t : in.trackers)
       inputs.push_back({model_.trackers[t].kind, model_.trackers[t].weight, trackers_[t]});
     PriorityOutcome o = effectivePriority(in.priority, inputs);
+    if (override_[i].on) o.priority = 1;  // the lowest a live director can advertise
     outcome_[i] = o;
     apply(elector_.setPriority(i, o.priority, now));
     apply(elector_.setFault(i, o.fault, now));

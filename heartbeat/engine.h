@@ -102,6 +102,11 @@ class Engine {
   void onTimer(Duration lateness = Duration(0));
   std::optional<TimePoint> nextDeadline() const;
   void setTracker(size_t tracker, TrackerStatus status);
+  // `lvsctl failover`: run the instance at priority 1 (a MASTER steps down
+  // with priority 0) until `until` (nullopt = until cleared or restart).
+  // clearFailover restores the configured priority.
+  void failover(size_t instance, std::optional<TimePoint> until);
+  void clearFailover(size_t instance);
   void setHealth(const wire::Health& h) { health_ = h; }
   void setDigest(const std::string& digest) { model_.digest = digest; }
   // Clean stop: MASTERs advertise priority 0 when the model says release.
@@ -155,6 +160,11 @@ class Engine {
   bool stopped_ = false;
   std::vector<TrackerStatus> trackers_;
   std::vector<PriorityOutcome> outcome_;        // per instance
+  struct Override {
+    bool on = false;
+    std::optional<TimePoint> until;
+  };
+  std::vector<Override> override_;              // per instance (lvsctl failover)
   std::vector<uint64_t> seq_;                   // per link
   std::vector<ReplayWindow> replay_;            // [peer * links + link]
   std::vector<PeerState> peers_;

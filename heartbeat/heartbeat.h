@@ -59,6 +59,14 @@ class HeartbeatService {
   // hooks (on_stop included) run before this returns.
   void stop();
 
+  // `lvsctl failover`: the instance (every one when empty) runs at priority
+  // 1 for `duration` (0 = until endFailovers); a MASTER steps down at once
+  // with priority 0, so the backup takes over after its skew time. Unknown
+  // instance: an error.
+  Status failover(const std::string& instance, Duration duration);
+  // Back to the configured priorities (a reload does this).
+  void endFailovers();
+
   // Result of a quorum tracker's virtual service (from the health checks).
   void setQuorum(const std::string& virtualService, bool ok);
   // After a reload: the digest NATIVE heartbeats carry (peers compare it).

@@ -345,6 +345,26 @@ Result<std::unique_ptr<HeartbeatService>> HeartbeatService::create(const config:
 Status HeartbeatService::start() { return impl_->start(); }
 void HeartbeatService::stop() { impl_->stop(); }
 
+Status HeartbeatService::failover(const std::string& instance, Duration duration) {
+  const Model& m = impl_->model();
+  std::vector<size_t> which;
+  for (size_t i = 0; i < m.instances.size(); ++i)
+    if (instance.empty() || m.instances[i].name == instance) which.push_back(i);
+  if (which.empty()) return Error("no instance " + instance);
+  impl_->onLoop([which, duration](Engine& e) {
+    std::optional<TimePoint> until;
+    if (duration.count() > 0) until = SystemClock::instance().now() + duration;
+    for (size_t i : which) e.failover(i, until);
+  });
+  return okStatus();
+}
+
+void HeartbeatService::endFailovers() {
+  impl_->onLoop([](Engine& e) {
+    for (size_t i = 0; i < e.model().instances.size(); ++i) e.clearFailover(i);
+  });
+}
+
 void HeartbeatService::setQuorum(const std::string& virtualService, bool ok) {
   impl_->onLoop([vs = virtualService, ok](Engine& e) {
     const auto& trackers = e.model().trackers;

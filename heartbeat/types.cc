@@ -26,6 +26,7 @@ const char* reasonName(Reason r) {
     case Reason::kFaultCleared: return "fault-cleared";
     case Reason::kSyncGroup: return "sync-group";
     case Reason::kStop: return "stop";
+    case Reason::kOperator: return "operator";
   }
   return "?";
 }

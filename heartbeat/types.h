@@ -26,8 +26,9 @@ enum class Reason : uint8_t {
   kFaultCleared,        // every fault tracker recovered
   kSyncGroup,           // a sync-group member changed state
   kStop,                // clean shutdown
+  kOperator,            // `lvsctl failover`: the operator asked MASTER to step down
 };
-inline constexpr size_t kReasonCount = 11;
+inline constexpr size_t kReasonCount = 12;
 const char* reasonName(Reason r);  // "master-down-timer", ...
 
 // Why a received packet was dropped. Every reason is a counter.

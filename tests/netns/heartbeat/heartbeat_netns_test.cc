@@ -216,6 +216,34 @@ TEST(HeartbeatNetns, FailoverPreemptionAndCleanStop) {
   std::cout << "failover_ms=" << took << " clean_stop_handover_ms=" << handover << "\n";
 }
 
+// `lvsctl failover web --for 2`: the master steps down at once, and takes
+// the VIP back when the two seconds are over.
+TEST(HeartbeatNetns, OperatorFailover) {
+  Cluster cl({});
+  Director a(cl, cl.a(), "a", nativeConfig({})), b(cl, cl.b(), "b", nativeConfig({}));
+  a.start();
+  b.start();
+  ASSERT_TRUE(stable(a, b));
+  control::Request req;
+  req.mutable_failover()->set_instance("web");
+  req.mutable_failover()->set_duration_s(2);
+  control::Response resp;
+  int64_t asked = wallMs();
+  ASSERT_TRUE(controlCall(a.sock(), req, resp));
+  ASSERT_TRUE(resp.ok()) << resp.DebugString();
+  ASSERT_TRUE(waitFor([&] { return b.state() == "MASTER"; }, milliseconds(1000)));
+  EXPECT_LE(b.instance().since_unix_ms() - asked, kIntervalMs);
+  EXPECT_EQ(a.instance().last_reason(), "operator");
+  EXPECT_EQ(a.instance().effective_priority(), 1u);
+  EXPECT_TRUE(waitFor([&] { return cl.b().hasAddress(kVip) && !cl.a().hasAddress(kVip); },
+                      milliseconds(1000)));
+  ASSERT_TRUE(waitFor([&] { return a.state() == "MASTER"; }, milliseconds(4000)));
+  EXPECT_EQ(a.instance().effective_priority(), 150u);
+  req.mutable_failover()->set_instance("nope");
+  ASSERT_TRUE(controlCall(a.sock(), req, resp));
+  EXPECT_FALSE(resp.ok());
+}
+
 TEST(HeartbeatNetns, NoPreemptKeepsTheNewMaster) {
   Cluster cl({});
   Director a(cl, cl.a(), "a", nativeConfig({.preempt = false})),

@@ -371,6 +371,36 @@ TEST_F(NativeEngine, SplitBrainWinnerReannouncesEvenIfTheLoserYieldsFirst) {
   EXPECT_EQ(sim.state(a), State::kMaster);
 }
 
+TEST_F(NativeEngine, OperatorFailoverHandsOverAtOnceAndExpires) {
+  Node& a = sim.add("a");
+  Node& b = sim.add("b");
+  sim.run(milliseconds(1000));
+  TimePoint asked = sim.clock.now();
+  a.engine->failover(0, sim.clock.now() + milliseconds(2000));
+  sim.pump();
+  EXPECT_EQ(sim.state(a), State::kBackup);
+  EXPECT_EQ(a.rec.transitions.back().reason, Reason::kOperator);
+  EXPECT_EQ(a.engine->snapshot().instances[0].effectivePriority, 1);
+  ASSERT_TRUE(sim.runUntil([&] { return sim.state(b) == State::kMaster; }, milliseconds(500)));
+  EXPECT_LT(sim.clock.now() - asked, milliseconds(100)) << "priority 0: skew time, not master-down";
+  sim.run(milliseconds(1500));
+  EXPECT_EQ(sim.state(b), State::kMaster) << "a does not preempt while it holds priority 1";
+  // The override expires: a preempts again.
+  ASSERT_TRUE(sim.runUntil([&] { return sim.state(a) == State::kMaster; }, milliseconds(2000)));
+  EXPECT_EQ(a.engine->snapshot().instances[0].effectivePriority, 150);
+}
+
+TEST_F(NativeEngine, OperatorFailoverWithoutDurationLastsUntilCleared) {
+  Node& a = sim.add("a");
+  Node& b = sim.add("b");
+  sim.run(milliseconds(1000));
+  a.engine->failover(0, std::nullopt);
+  sim.run(milliseconds(5000));
+  EXPECT_EQ(sim.state(b), State::kMaster);
+  a.engine->clearFailover(0);
+  ASSERT_TRUE(sim.runUntil([&] { return sim.state(a) == State::kMaster; }, milliseconds(2000)));
+}
+
 TEST_F(NativeEngine, ForgedReplayedAndGarbagePacketsChangeNothing) {
   Node& a = sim.add("a");
   Node& b = sim.add("b");
