@@ -93,7 +93,7 @@ void Engine::start() {
 void Engine::stop() {
   if (!started_ || stopped_) return;
   apply(elector_.stop(clock_.now(), model_.releaseOnStop));
-  if (model_.protocol == Protocol::kNative) {
+  if (model_.protocol == Protocol::kNative && model_.releaseOnStop) {
     // Tell the peers every non-master instance is gone too (status only).
     for (size_t i = 0; i < model_.instances.size(); ++i)
       if (std::none_of(pending_.begin(), pending_.end(),
