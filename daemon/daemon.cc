@@ -42,7 +42,9 @@ int Daemon::run() {
   startedUnixMs_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                        SystemClock::instance().wallNow().time_since_epoch())
                        .count();
-  if (auto s = control_.listen(cfg_->proto.control().socket()); !s) {
+  const std::string& socket =
+      opts_.controlSocket.empty() ? cfg_->proto.control().socket() : opts_.controlSocket;
+  if (auto s = control_.listen(socket); !s) {
     log()->critical("{}", s.error().message);
     return kExitControl;
   }

@@ -34,6 +34,9 @@ struct Options {
   std::string configPath;
   std::string director;  // resolved name of this host's director
   bool dryRun = false;
+  // --socket: the control socket, over config.control.socket (directors that
+  // share one file on one host, e.g. in tests, keep one config digest).
+  std::string controlSocket;
 };
 
 // The modules in start order (stop is the reverse). Defined in components.cc,

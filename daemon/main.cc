@@ -1,5 +1,5 @@
 // lvsd — the director daemon.
-//   lvsd -f FILE [--config-test] [--foreground] [--name NAME]
+//   lvsd -f FILE [--config-test] [--foreground] [--name NAME] [--socket PATH]
 //        [--log-level LEVEL] [--log-format text|json] [--dry-run]
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,13 +18,14 @@ using daemon::ExitCode;
 namespace {
 
 void usage(std::ostream& out) {
-  out << "usage: lvsd [-f FILE] [-t|--config-test] [--foreground] [-n|--name NAME]\n"
+  out << "usage: lvsd [-f FILE] [-t|--config-test] [--foreground] [-n|--name NAME] [-s PATH]\n"
          "            [--log-level trace|debug|info|warn|error] [--log-format text|json]\n"
          "            [--dry-run]\n"
          "  -f, --config FILE   configuration (default /etc/lvsd/lvsd.conf)\n"
          "  -t, --config-test   validate FILE, print every error, exit 0 (valid) or 2\n"
          "  --foreground        do not detach; log to stderr (for systemd and tests)\n"
          "  -n, --name NAME     this director's name in the config (default: host name)\n"
+         "  -s, --socket PATH   control socket (default: config control.socket)\n"
          "  --dry-run           log planned IPVS operations instead of applying them\n";
 }
 
@@ -53,6 +54,7 @@ bool detach() {
 int main(int argc, char** argv) {
   std::string configPath = "/etc/lvsd/lvsd.conf";
   std::string name;
+  std::string socket;
   std::string level = "info";
   std::string format = "text";
   bool configTest = false, foreground = false, dryRun = false;
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
       {"config", required_argument, nullptr, 'f'},
       {"config-test", no_argument, nullptr, 't'},
       {"name", required_argument, nullptr, 'n'},
+      {"socket", required_argument, nullptr, 's'},
       {"foreground", no_argument, nullptr, kForeground},
       {"log-level", required_argument, nullptr, kLogLevel},
       {"log-format", required_argument, nullptr, kLogFormat},
@@ -70,11 +73,12 @@ int main(int argc, char** argv) {
       {nullptr, 0, nullptr, 0},
   };
   int c;
-  while ((c = getopt_long(argc, argv, "f:tn:h", longopts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "f:tn:s:h", longopts, nullptr)) != -1) {
     switch (c) {
       case 'f': configPath = optarg; break;
       case 't': configTest = true; break;
       case 'n': name = optarg; break;
+      case 's': socket = optarg; break;
       case kForeground: foreground = true; break;
       case kLogLevel: level = optarg; break;
       case kLogFormat: format = optarg; break;
@@ -133,7 +137,7 @@ int main(int argc, char** argv) {
     std::cerr << "lvsd: " << s.error().message << "\n";
     return ExitCode::kExitLogging;
   }
-  daemon::Options opts{configPath, name, dryRun};
+  daemon::Options opts{configPath, name, dryRun, socket};
   daemon::Daemon d(std::move(opts), loaded.config);
   return d.run();
 }

@@ -330,6 +330,17 @@ dir_vip() {
   esac
 }
 
+# vip_holders ADDR NODE...: the NODEs whose eth0 is up and holds ADDR (a
+# director whose links were cut keeps its addresses on a down device: that
+# is not holding the VIP).
+vip_holders() {
+  _vh_addr=$1
+  shift
+  for _vh in "$@"; do
+    ip -n "$_vh" addr show dev eth0 up 2>/dev/null | grep -q " $_vh_addr/" && echo "$_vh"
+  done
+}
+
 # dir_nat_gw DIR: DIR becomes the NAT real servers' gateway (LAN_GW on eth1).
 dir_nat_gw() {
   must ip -n "$1" addr add "$LAN_GW/24" dev eth1

@@ -39,24 +39,25 @@ virtual_service {
   check: "http"
   instance: "web"
 }
-control { socket: "/run/lvsd-%N.sock" }
 CONF
 
 start_director() {
-  sed "s/%N/$1/" "$LAB_STATE/lvsd.conf" > "$LAB_STATE/lvsd-$1.conf"
-  lvsd_start "$1" -f "$LAB_STATE/lvsd-$1.conf" --foreground -n "$1"
+  # One file, one digest: each director's control socket comes from -s.
+  lvsd_start "$1" -f "$LAB_STATE/lvsd.conf" --foreground -n "$1" -s "/run/lvsd-$1.sock"
 }
 ctl() { _d=$1; shift; ns "$_d" lvsctl -s "/run/lvsd-$_d.sock" "$@"; }
-holder() { for d in dir1 dir2; do ns "$d" ip -4 addr show dev eth0 | grep -q " $VIP/" && echo "$d"; done; }
+holder() { vip_holders "$VIP" dir1 dir2; }
+holds() { [ "$(holder)" = "$1" ]; }
 
 step "start lvsd on dir1 (priority 150) and dir2 (priority 100)"
 start_director dir1
 start_director dir2
-wait_for 20 "dir1 to become MASTER and hold the VIP" sh -c "[ \"\$(holder)\" = dir1 ]"
-wait_for 20 "three real servers in dir1's IPVS table" sh -c \
-  "[ \$(ns dir1 ipvsadm -Ln | grep -c -- '-> 10.1.0.10') -eq 3 ]"
+wait_for 20 "dir1 to become MASTER and hold the VIP" holds dir1
+three_servers() { [ "$(nsx dir1 ipvsadm -Ln | grep -c -- '-> 10.1.0.10')" -eq 3 ]; }
+wait_for 20 "three real servers in dir1's IPVS table" three_servers
 
 echo; echo "==== lvsctl status on dir1"; ctl dir1 status; echo
+ctl dir1 status | grep -q MISMATCH && fail "the directors' config digests differ"
 echo "==== ipvsadm -Ln on dir1 (Debian's ipvsadm, the real kernel table)"; ns dir1 ipvsadm -Ln; echo
 
 step "the client fetches the VIP 30 times"
@@ -68,24 +69,24 @@ step "continuous traffic, then kill -9 the master's lvsd"
 lab_bg traffic client labnet get "$VIP:80" -n 1000000 --each --timeout-ms 500
 sleep 2
 t0=$(lab_uptime_cs)
-ns dir1 sh -c 'kill -9 $(pidof lvsd)' 2>/dev/null || pkill -9 -f "lvsd-dir1.conf"
+kill -9 "$(cat "$LAB_STATE/lvsd-dir1.pid")" || fail "kill -9 dir1's lvsd"
 # lvsd was killed, so its VIP stays on dir1's interface: cut dir1 off the
 # way a dead machine is (its links go down).
 ns dir1 ip link set eth0 down
 ns dir1 ip link set eth1 down
-wait_for 10 "dir2 to hold the VIP" sh -c "[ \"\$(holder)\" = dir2 ]"
+wait_for 10 "dir2 to hold the VIP" holds dir2
 t1=$(lab_uptime_cs)
 sleep 2
 echo; echo "==== failover events on dir2"; ctl dir2 status | head -8
 result failover_ms=$(( (t1 - t0) * 10 ))
 
 step "restore dir1: it preempts back"
-ns dir1 ip addr flush dev eth0 scope global 2>/dev/null
+# As after a reboot: links up, no VIP left over.
+ns dir1 ip addr del "$VIP/32" dev eth0
 ns dir1 ip link set eth0 up
 ns dir1 ip link set eth1 up
-ns dir1 ip addr add 10.0.0.2/24 dev eth0 2>/dev/null
 start_director dir1
-wait_for 20 "dir1 to take the VIP back" sh -c "[ \"\$(holder)\" = dir1 ]"
+wait_for 20 "dir1 to take the VIP back" holds dir1
 sleep 2
 lab_stop traffic
 ok=$(grep -c '^req [0-9]* rs[0-9]' "$LAB_STATE/traffic.log" || true)
