@@ -262,6 +262,55 @@ TEST(HeartbeatNetns, NoPreemptKeepsTheNewMaster) {
   EXPECT_FALSE(cl.a().hasAddress(kVip)) << "the restarted director removed the stale VIP";
 }
 
+// Issue 7: a config drift shows in `lvsctl status` on both directors within
+// one heartbeat interval (every advertisement carries the sender's digest),
+// and clears when the files agree again.
+bool peerMismatch(Director& d, bool want) {
+  control::Status s;
+  return status(d.sock(), s) && s.peer_size() == 1 && s.peer(0).config_mismatch() == want;
+}
+
+TEST(HeartbeatNetns, ConfigDriftShowsOnBothDirectors) {
+  Cluster cl({});
+  const std::string base = nativeConfig({});
+  Director a(cl, cl.a(), "a", base), b(cl, cl.b(), "b", base);
+  a.start();
+  b.start();
+  ASSERT_TRUE(stable(a, b));
+  ASSERT_TRUE(waitFor([&] { return peerMismatch(a, false) && peerMismatch(b, false); },
+                      milliseconds(2000)));
+  auto reloadB = [&](const std::string& cfg) {
+    std::ofstream(cl.path("lvsd.conf")) << cfg << "control { socket: \"" << cl.path("run/lvsd.sock")
+                                        << "\" }\n"
+                                        << "ipvs { backend: DRY_RUN }\n";
+    control::Request req;
+    req.mutable_reload();
+    control::Response resp;
+    EXPECT_TRUE(controlCall(b.sock(), req, resp) && resp.ok()) << resp.DebugString();
+  };
+  // b's file changes (one more announcement); a's does not.
+  std::string drifted = base;
+  drifted.replace(drifted.find("repeat: 3"), 9, "repeat: 4");
+  int64_t t0 = wallMs();
+  reloadB(drifted);
+  ASSERT_TRUE(waitFor([&] { return peerMismatch(a, true) && peerMismatch(b, true); },
+                      milliseconds(2000)))
+      << a.log() << b.log();
+  int64_t seen = wallMs() - t0;
+  control::Status sa, sb;
+  ASSERT_TRUE(status(a.sock(), sa) && status(b.sock(), sb));
+  EXPECT_EQ(sa.peer(0).config_digest(), sb.config_digest());
+  EXPECT_EQ(sb.peer(0).config_digest(), sa.config_digest());
+  EXPECT_NE(sa.config_digest(), sb.config_digest());
+  EXPECT_EQ(a.state(), "MASTER") << "a drift is reported, never a failover";
+  EXPECT_EQ(b.state(), "BACKUP");
+  std::cout << "config_drift_seen_ms=" << seen << " interval_ms=" << kIntervalMs << "\n";
+
+  reloadB(base);
+  EXPECT_TRUE(waitFor([&] { return peerMismatch(a, false) && peerMismatch(b, false); },
+                      milliseconds(2000)));
+}
+
 // nft rules that drop the heartbeat port on one interface, both ways.
 void blockHeartbeat(Netns& ns, const std::string& dev) {
   ns.exec("nft add table inet hbblock");
