@@ -180,7 +180,8 @@ class ServicesComponent final : public Component, public healthcheck::Connection
         });
     if (auto s = rebuildBase(); !s) return s;
     registerControl();
-    if (auto s = checks_.start(effective_); !s) return Error("healthcheck: " + s.error().message);
+    if (auto s = checks_.start(effective_, adoptFromKernel()); !s)
+      return Error("healthcheck: " + s.error().message);
     if (auto s = feedback_.start(effective_); !s) return Error("feedback: " + s.error().message);
     started_ = true;
     scheduleApply();
@@ -192,7 +193,6 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     effective_ = to->proto;  // runtime additions end at a reload (said so in docs)
     runtime_.clear();
     feedbackWeights_.clear();
-    pools_.clear();
     if (auto s = rebuildBase(); !s) return s;
     worker_->call<int>([o = ipvs::ownershipFromConfig(to->proto)](auto&, ipvs::Reconciler& r) {
       auto owned = r.ownership().owned;  // keep what we created: it may need deleting
@@ -202,6 +202,11 @@ class ServicesComponent final : public Component, public healthcheck::Connection
       return 0;
     });
     if (auto s = checks_.reload(effective_); !s) return Error("healthcheck: " + s.error().message);
+    // The checks re-emit only the pools the reload changed: take every
+    // pool as it now is (service indices may have moved), so an unchanged
+    // service keeps its destinations instead of planning against none.
+    pools_.clear();
+    for (auto& p : checks_.pools()) pools_[p.index] = std::move(p);
     if (auto s = feedback_.reload(effective_); !s) return Error("feedback: " + s.error().message);
     scheduleApply();
     return okStatus();
@@ -303,6 +308,34 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     ipvs::VirtualServer vs;  // every configured real server at its configured weight
     std::optional<ipvs::Destination> sorry;
   };
+
+  // Upgrades without downtime (docs/operations.md): a predecessor that
+  // stopped with `ipvs.on_stop: LEAVE` left its table, in which the servers
+  // it saw up have their configured weight. Those start up (their checks
+  // begin UP, the first result decides) instead of down, so the first
+  // plan is empty rather than a removal of every server until its checks
+  // pass. The dump also fills the reconciler's cache for that first plan.
+  std::vector<healthcheck::AdoptedServer> adoptFromKernel() {
+    auto kernel = worker_->call<std::optional<ipvs::Table>>(
+        [](auto&, ipvs::Reconciler& r) -> std::optional<ipvs::Table> {
+          if (!r.refresh()) return std::nullopt;
+          return r.cached();
+        });
+    if (!kernel) {
+      log()->warn("start: cannot read the IPVS table; every checked real server starts down");
+      return {};
+    }
+    ipvs::Table configured;
+    for (const auto& b : base_) configured.push_back(b.vs);
+    std::vector<healthcheck::AdoptedServer> out;
+    for (const auto& p : ipvs::presentAsConfigured(configured, *kernel))
+      for (const auto& b : base_)
+        if (b.vs.service.key == p.service) out.push_back({b.key, p.destination});
+    log()->info("start: {} of the configured real servers found in the IPVS table as configured: "
+                "adopted as up until their first check",
+                out.size());
+    return out;
+  }
 
   Status rebuildBase() {
     std::vector<Base> next;

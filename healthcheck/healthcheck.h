@@ -127,6 +127,16 @@ struct ManagerCounters {
   LatencyHistogram latency;
 };
 
+// A real server that lvsd found in the kernel's IPVS table at start as it
+// would program it while the server is up (daemon/ compares; a predecessor
+// left the table in place). Its checks start UP and the first counted
+// round decides, so a restart plans no IPVS operations.
+struct AdoptedServer {
+  std::string serviceKey;  // config::serviceKey()
+  Endpoint realServer;
+  auto operator<=>(const AdoptedServer&) const = default;
+};
+
 struct Callbacks {
   // A service's desired pool changed (also called once per service after
   // start() and after every reload that changed it).
@@ -153,7 +163,10 @@ class CheckManager {
   CheckManager& operator=(const CheckManager&) = delete;
 
   // Builds checks and pools for `config` and starts them. Call once.
-  Status start(const config::Config& config);
+  // A check starts UP (provisionally, see CheckerCore::start) when any
+  // (service, real server) it serves is in `adopted`; the others start
+  // from their `initial` state.
+  Status start(const config::Config& config, const std::vector<AdoptedServer>& adopted = {});
   // Applies a new config: unchanged checks keep their state and timers,
   // changed or new ones start from their initial state, removed ones stop.
   // Operator overrides (drain, weight) survive for servers still present.

@@ -49,15 +49,20 @@ class CheckManager::Impl {
 
   ~Impl() { stop(); }
 
-  Status apply(const config::Config& config, bool initial) {
+  Status apply(const config::Config& config, bool initial,
+               const std::vector<AdoptedServer>& adopted = {}) {
     auto plan = buildPlan(config);
     if (!plan) return std::move(plan).takeError();
+    // Only a start adopts: on a reload lvsd's own checks know better.
+    const std::vector<bool> adoptedUp =
+        initial ? adoptedChecks(*plan, adopted) : std::vector<bool>(plan->checks.size(), false);
 
     // Build everything new first; only then swap (all or nothing).
     std::unordered_map<std::string, std::shared_ptr<CheckEntry>> checks;
-    std::vector<std::shared_ptr<CheckEntry>> fresh;
+    std::vector<std::pair<std::shared_ptr<CheckEntry>, bool>> fresh;  // with adoptedUp
     std::vector<std::shared_ptr<CheckEntry>> byIndex;
-    for (auto& spec : plan->checks) {
+    for (size_t id = 0; id < plan->checks.size(); ++id) {
+      auto& spec = plan->checks[id];
       auto it = checks_.find(spec.key);
       std::shared_ptr<CheckEntry> e;
       if (it != checks_.end()) {
@@ -75,7 +80,7 @@ class CheckManager::Impl {
             [this, raw](CheckRunner&, const ProbeResult& res, const CheckerCore::Step& step) {
               onAttempt(*raw, res, step);
             });
-        fresh.push_back(e);
+        fresh.emplace_back(e, adoptedUp[id]);
       }
       e->users.clear();
       checks.emplace(spec.key, e);
@@ -129,11 +134,18 @@ class CheckManager::Impl {
       if (!checks.count(key)) e->runner->stop();
     checks_ = std::move(checks);
     pools_ = std::move(pools);
+    // Start the new checks first (start() only arms timers): an adopted
+    // check is UP from here on, so the first pool already has its servers.
+    size_t adoptedCount = 0;
+    for (auto& [e, up] : fresh) {
+      e->runner->start(up);
+      adoptedCount += up;
+    }
     for (size_t p = 0; p < pools_.size(); ++p)
       for (size_t r = 0; r < pools_[p].logic->size(); ++r) refreshServer(p, r);
-    for (auto& e : fresh) e->runner->start();
-    logger("healthcheck")->info("{}: {} checks ({} new), {} services", initial ? "start" : "reload",
-                                checks_.size(), fresh.size(), pools_.size());
+    logger("healthcheck")->info("{}: {} checks ({} new, {} adopted UP from the kernel table), {} services",
+                                initial ? "start" : "reload", checks_.size(), fresh.size(),
+                                adoptedCount, pools_.size());
     flush();
     return okStatus();
   }
@@ -369,7 +381,9 @@ CheckManager::CheckManager(boost::asio::io_context& io, const Clock& clock, Call
 
 CheckManager::~CheckManager() = default;
 
-Status CheckManager::start(const config::Config& config) { return impl_->apply(config, true); }
+Status CheckManager::start(const config::Config& config, const std::vector<AdoptedServer>& adopted) {
+  return impl_->apply(config, true, adopted);
+}
 Status CheckManager::reload(const config::Config& config) { return impl_->apply(config, false); }
 void CheckManager::stop() { impl_->stop(); }
 

@@ -5,6 +5,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <map>
+#include <set>
 #include <unordered_map>
 
 namespace lvsd::healthcheck {
@@ -184,6 +185,17 @@ Result<Plan> buildPlan(const config::Config& config) {
     plan.pools.push_back(std::move(pp));
   }
   return plan;
+}
+
+std::vector<bool> adoptedChecks(const Plan& plan, const std::vector<AdoptedServer>& adopted) {
+  std::set<AdoptedServer> set(adopted.begin(), adopted.end());
+  std::vector<bool> out(plan.checks.size(), false);
+  for (const auto& pool : plan.pools)
+    for (size_t r = 0; r < pool.checks.size(); ++r) {
+      if (!set.count({pool.spec.key, pool.spec.realServers[r].address})) continue;
+      for (size_t id : pool.checks[r]) out.at(id) = true;
+    }
+  return out;
 }
 
 }  // namespace lvsd::healthcheck

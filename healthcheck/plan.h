@@ -39,6 +39,12 @@ struct Plan {
 
 Result<Plan> buildPlan(const config::Config& config);
 
+// For each of plan.checks: whether it starts UP because a (service key,
+// real server) it serves is adopted from the kernel's table. A check shared
+// by several servers or services starts UP when any of them is adopted: the
+// previous lvsd kept that server in, so this same check was up.
+std::vector<bool> adoptedChecks(const Plan& plan, const std::vector<AdoptedServer>& adopted);
+
 // Check.target against the real server: "ip:port", "[v6]:port", "ip",
 // "[v6]", a bare IPv6 address, ":port" or "ip:" (the missing part is the
 // real server's); empty = the real server itself.

@@ -34,9 +34,10 @@ std::string CheckRunner::subject() const {
   return "rs=" + spec_.target.toString() + " check=" + spec_.name;
 }
 
-void CheckRunner::start() {
+void CheckRunner::start(bool adoptedUp) {
   running_ = true;
-  arm(core_.start(clock_.now()));
+  arm(core_.start(clock_.now(), adoptedUp));
+  if (adoptedUp) logger("healthcheck")->info("{} starts UP: adopted from the kernel table", subject());
 }
 
 void CheckRunner::stop() {

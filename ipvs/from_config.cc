@@ -1,5 +1,7 @@
 #include "ipvs/from_config.h"
 
+#include <algorithm>
+
 namespace lvsd::ipvs {
 namespace {
 
@@ -140,6 +142,19 @@ Result<Table> tableFromConfig(const config::Config& cfg) {
     t.push_back(std::move(*v));
   }
   return t;
+}
+
+std::vector<Present> presentAsConfigured(const Table& configured, const Table& kernel) {
+  std::vector<Present> out;
+  for (const auto& want : configured) {
+    auto vs = std::find_if(kernel.begin(), kernel.end(),
+                           [&](const VirtualServer& k) { return k.service.key == want.service.key; });
+    if (vs == kernel.end()) continue;
+    for (const auto& d : want.destinations)
+      for (const auto& k : vs->destinations)
+        if (k.sameKey(d) && k.weight == d.weight) out.push_back({want.service.key, d.endpoint()});
+  }
+  return out;
 }
 
 Ownership ownershipFromConfig(const config::Config& cfg) {

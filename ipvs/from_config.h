@@ -19,6 +19,19 @@ Result<VirtualServer> virtualServerFromConfig(const config::VirtualService& vs);
 // All virtual services of a config.
 Result<Table> tableFromConfig(const config::Config& cfg);
 
+// What a restarted lvsd can adopt: the configured destinations (as
+// virtualServerFromConfig builds them: every real server up, at its
+// configured weight) that `kernel` already holds in the same service with
+// the same weight. A predecessor that left the table in place
+// (`ipvs.on_stop: LEAVE`) put them there while their checks passed, so
+// they start up and the reconciler plans no operation for them.
+struct Present {
+  ServiceKey service;
+  Endpoint destination;
+  bool operator==(const Present&) const = default;
+};
+std::vector<Present> presentAsConfigured(const Table& configured, const Table& kernel);
+
 // Ownership mode and timeouts of the `ipvs` block.
 Ownership ownershipFromConfig(const config::Config& cfg);
 Timeouts timeoutsFromConfig(const config::Config& cfg);

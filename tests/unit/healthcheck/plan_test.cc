@@ -143,5 +143,28 @@ TEST(Plan, ProbeKinds) {
   EXPECT_STREQ(probeKind(c), "exec");
 }
 
+TEST(Plan, AdoptedChecksStartUpForAnyAdoptedUser) {
+  auto plan = buildPlan(parse(kTwoServices));
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  auto ep = [](const char* s) { return *Endpoint::parse(s); };
+  auto names = [&](const std::vector<bool>& up) {
+    std::string out;
+    for (size_t i = 0; i < up.size(); ++i)
+      if (up[i]) out += plan->checks[i].kind + " " + plan->checks[i].target.toString() + ";";
+    return out;
+  };
+  EXPECT_EQ(names(adoptedChecks(*plan, {})), "");
+  // 10.0.0.1 is in both services and shares one check: adopted from b alone.
+  EXPECT_EQ(names(adoptedChecks(*plan, {{"tcp/192.0.2.11:80", ep("10.0.0.1:80")}})),
+            "http 10.0.0.1:80;");
+  // Every check of an adopted server starts up (http and the tcp :22 of rs3).
+  EXPECT_EQ(names(adoptedChecks(*plan, {{"tcp/192.0.2.11:80", ep("10.0.0.3:80")}})),
+            "http 10.0.0.3:80;tcp 10.0.0.3:22;");
+  // The same server under another service key, or another port: not adopted.
+  EXPECT_EQ(names(adoptedChecks(*plan, {{"tcp/192.0.2.10:80", ep("10.0.0.3:80")},
+                                        {"tcp/192.0.2.10:80", ep("10.0.0.2:8080")}})),
+            "");
+}
+
 }  // namespace
 }  // namespace lvsd::healthcheck

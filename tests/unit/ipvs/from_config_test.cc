@@ -92,5 +92,51 @@ TEST(FromConfig, OwnershipAndTimeouts) {
   EXPECT_FALSE(ownershipFromConfig(parse("")).wholeTable);
 }
 
+TEST(FromConfig, PresentAsConfiguredMatchesKeyAndWeight) {
+  auto configured = tableFromConfig(parse(R"(
+    virtual_service { name: "web" address: "192.0.2.1:80" scheduler: "wrr"
+      real_server { address: "10.0.0.1:80" weight: 5 }
+      real_server { address: "10.0.0.2:80" weight: 10 }
+      real_server { address: "10.0.0.3" weight: 1 } }
+    virtual_service { name: "dns" protocol: UDP address: "192.0.2.1:53"
+      real_server { address: "10.0.0.1:53" } })"));
+  ASSERT_TRUE(configured.ok());
+  // A table a predecessor left: rs1 as configured, rs2 drained to weight 0
+  // (or inhibited), rs3 (no port: the service's) as configured, a server
+  // the config does not have, and no dns service at all.
+  Table kernel = *configured;
+  kernel.pop_back();
+  auto& web = kernel[0].destinations;
+  web[1].weight = 0;
+  Destination foreign = web[0];
+  foreign.address = *IpAddress::parse("10.0.0.9");
+  web.push_back(foreign);
+  auto present = presentAsConfigured(*configured, kernel);
+  auto key = (*configured)[0].service.key;
+  ASSERT_EQ(present.size(), 2u);
+  EXPECT_EQ(present[0], (Present{key, *Endpoint::parse("10.0.0.1:80")}));
+  EXPECT_EQ(present[1], (Present{key, *Endpoint::parse("10.0.0.3:80")}));
+
+  // Nothing in the kernel, nothing present; everything as configured, all.
+  EXPECT_TRUE(presentAsConfigured(*configured, {}).empty());
+  EXPECT_EQ(presentAsConfigured(*configured, *configured).size(), 4u);
+  // A different port is another destination.
+  kernel = *configured;
+  kernel[0].destinations[0].port = 8080;
+  EXPECT_EQ(presentAsConfigured(*configured, kernel).size(), 3u);
+}
+
+TEST(FromConfig, AdoptingEverythingPresentPlansNothing) {
+  // The property the restart relies on: when every configured server is
+  // present as configured, the desired table (all of them up) is the kernel's.
+  auto configured = tableFromConfig(parse(R"(
+    virtual_service { address: "192.0.2.1:80" scheduler: "wrr"
+      real_server { address: "10.0.0.1:80" weight: 5 }
+      real_server { address: "10.0.0.2:80" weight: 10 } })"));
+  ASSERT_TRUE(configured.ok());
+  ASSERT_EQ(presentAsConfigured(*configured, *configured).size(), 2u);
+  EXPECT_TRUE(plan(*configured, *configured, Ownership{}).empty());
+}
+
 }  // namespace
 }  // namespace lvsd::ipvs
