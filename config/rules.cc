@@ -238,6 +238,13 @@ std::optional<std::string> regexProblem(std::string_view pattern) {
   } catch (const std::exception&) {
     return "regex does not compile: too complex";
   }
+  // healthcheck/ matches in libstdc++'s polynomial (breadth-first) mode, one
+  // pass over up to 64 KiB of body; that mode cannot run back-references.
+  try {
+    std::regex re(pattern.begin(), pattern.end(), std::regex::ECMAScript | std::regex_constants::__polynomial);
+  } catch (const std::exception&) {
+    return "regex uses back-references, which are not supported (bodies are matched in one pass)";
+  }
   return std::nullopt;
 }
 

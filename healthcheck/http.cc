@@ -240,17 +240,41 @@ Result<std::vector<std::pair<int, int>>> parseStatusRanges(
   return out;
 }
 
+Result<BodyRegex> BodyRegex::compile(const std::string& pattern) {
+  namespace rc = std::regex_constants;
+  try {
+    // The pattern alone first, so that its own errors are reported as such
+    // (wrapped, "a)(b" would compile).
+    std::regex own(pattern, std::regex::ECMAScript | rc::__polynomial);
+  } catch (const std::regex_error& ex) {
+    if (ex.code() == rc::error_complexity) return Error("back-references are not supported");
+    return Error(ex.what());
+  }
+  BodyRegex r;
+  try {
+    r.anywhere_ = std::make_shared<const std::regex>("[\\s\\S]*(?:" + pattern + ")",
+                                                     std::regex::ECMAScript | rc::__polynomial);
+  } catch (const std::regex_error& ex) {
+    return Error(ex.what());
+  }
+  return r;
+}
+
+bool BodyRegex::search(std::string_view text) const {
+  // match_continuous: one run from the first byte (the leading [\s\S]* covers
+  // every start position) instead of one run per start position.
+  return std::regex_search(text.begin(), text.end(), *anywhere_, std::regex_constants::match_continuous);
+}
+
 Result<HttpExpect> HttpExpect::fromProto(const config::HttpProbe& p) {
   HttpExpect e;
   auto ranges = parseStatusRanges(p.status());
   if (!ranges) return std::move(ranges).takeError();
   e.status = std::move(*ranges);
   if (!p.body_regex().empty()) {
-    try {
-      e.bodyRegex.emplace(p.body_regex(), std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& ex) {
-      return Error("bad body_regex '" + p.body_regex() + "': " + ex.what());
-    }
+    auto re = BodyRegex::compile(p.body_regex());
+    if (!re) return Error("bad body_regex '" + p.body_regex() + "': " + re.error().message);
+    e.bodyRegex = std::move(*re);
   }
   if (!p.body_sha256().empty()) {
     e.bodySha256 = p.body_sha256();
@@ -277,7 +301,7 @@ ProbeResult judgeHttp(const HttpExpect& expect, const HttpResponseParser& r) {
     std::string got = sha256Hex(r.body());
     if (got != expect.bodySha256) return ProbeResult::fail("body sha256 " + got.substr(0, 16) + "… mismatch");
   }
-  if (expect.bodyRegex && !std::regex_search(r.body(), *expect.bodyRegex))
+  if (expect.bodyRegex && !expect.bodyRegex->search(r.body()))
     return ProbeResult::fail("body does not match regex");
   return ProbeResult::ok("status " + std::to_string(code));
 }

@@ -4,6 +4,7 @@
 // and the verdict (status ranges, body regex or SHA-256 digest).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <string>
@@ -62,6 +63,26 @@ class HttpResponseParser {
   std::string error_;
 };
 
+// A regular expression over a body or an answer (ECMAScript syntax, what the
+// config validator accepts) that is safe on any input up to 64 KiB. Plain
+// std::regex_search in libstdc++ backtracks recursively, one stack frame or
+// more per byte, and restarts at every position: `a*b` over 32 KiB of 'a'
+// overflows an 8 MiB stack, and over 4 KiB takes seconds. Here the pattern
+// runs as "[\s\S]*(?:PATTERN)" in libstdc++'s polynomial (breadth-first,
+// Thompson) mode from the first byte only: one pass over the input, memory
+// and recursion bounded by the pattern's size, never by the input's.
+// Back-references cannot run in that mode; the config validator refuses
+// them and compile() returns an error.
+class BodyRegex {
+ public:
+  static Result<BodyRegex> compile(const std::string& pattern);
+  // Whether the pattern matches anywhere in `text` (std::regex_search).
+  bool search(std::string_view text) const;
+
+ private:
+  std::shared_ptr<const std::regex> anywhere_;
+};
+
 // Accepted status codes: "200", "200-299"; none = 200-299.
 Result<std::vector<std::pair<int, int>>> parseStatusRanges(
     const google::protobuf::RepeatedPtrField<std::string>& specs);
@@ -69,7 +90,7 @@ Result<std::vector<std::pair<int, int>>> parseStatusRanges(
 // What an HTTP probe expects, compiled once per check.
 struct HttpExpect {
   std::vector<std::pair<int, int>> status;
-  std::optional<std::regex> bodyRegex;
+  std::optional<BodyRegex> bodyRegex;
   std::string bodySha256;  // lower-case hex, empty = none
   size_t maxBody = 65536;
 

@@ -9,7 +9,6 @@
 #include <openssl/ssl.h>
 
 #include <array>
-#include <regex>
 
 #include "healthcheck/codec.h"
 #include "healthcheck/http.h"
@@ -364,13 +363,11 @@ Result<std::unique_ptr<Probe>> makeUdpProbe(const CheckSpec& spec, ProbeEnv& env
   const auto& p = spec.def.udp();
   auto payload = fromHex(p.send_hex());
   if (!payload) return std::move(payload).takeError();
-  std::shared_ptr<const std::regex> re;
+  std::shared_ptr<const BodyRegex> re;
   if (!p.expect_regex().empty()) {
-    try {
-      re = std::make_shared<const std::regex>(p.expect_regex(), std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return Error("bad expect_regex '" + p.expect_regex() + "': " + e.what());
-    }
+    auto compiled = BodyRegex::compile(p.expect_regex());
+    if (!compiled) return Error("bad expect_regex '" + p.expect_regex() + "': " + compiled.error().message);
+    re = std::make_shared<const BodyRegex>(std::move(*compiled));
   }
   udp::endpoint ep(toAsio(spec.target.address()), spec.target.port());
   auto& io = env.io;
@@ -378,8 +375,7 @@ Result<std::unique_ptr<Probe>> makeUdpProbe(const CheckSpec& spec, ProbeEnv& env
   return std::unique_ptr<Probe>(std::make_unique<AttemptProbe>([&io, ep, data, re](Probe::Done d) {
     auto judge = [re](const uint8_t* b, size_t n) -> std::optional<ProbeResult> {
       if (!re) return ProbeResult::ok("answered " + std::to_string(n) + " bytes");
-      std::string s(reinterpret_cast<const char*>(b), n);
-      if (std::regex_search(s, *re)) return ProbeResult::ok("answer matches");
+      if (re->search(std::string_view(reinterpret_cast<const char*>(b), n))) return ProbeResult::ok("answer matches");
       return ProbeResult::fail("answer does not match expect_regex");
     };
     return std::make_shared<DatagramAttempt>(io, ep, *data, std::move(judge), std::move(d));

@@ -197,6 +197,8 @@ TEST(Rules, RegexCostEstimate) {
   EXPECT_TRUE(regexProblem("(?:ab|cd){1,50000}"));
   EXPECT_TRUE(regexProblem("(a{200}){200}"));
   EXPECT_TRUE(regexProblem("(a{99999999999999999999})"));
+  EXPECT_TRUE(regexProblem("(a)x\\1"));  // back-references: no one-pass matcher for them
+  EXPECT_FALSE(regexProblem("(a)x\\d"));
   EXPECT_TRUE(regexProblem(""));
   EXPECT_EQ(*regexProblem("a)"), "regex does not compile: unmatched parenthesis");
   EXPECT_EQ(*regexProblem("a{2,1}"), "regex does not compile: invalid repetition count");

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 namespace lvsd::healthcheck {
 namespace {
 
@@ -206,6 +208,65 @@ TEST(Http, BadExpectations) {
   config::HttpProbe s;
   s.add_status("99");
   EXPECT_FALSE(HttpExpect::fromProto(s).ok());
+}
+
+// BodyRegex agrees with std::regex_search wherever the latter is safe to run.
+TEST(Http, BodyRegexAgreesWithRegexSearch) {
+  const char* patterns[] = {"ready", "^OK", "^OK$", "OK$", "a|b", "(yes|ok)\\b", "x*", "[0-9]{3}",
+                            "^$", "(?=ab)a", "a(?!b)", "\\bword\\b", "s.*e", "\\d+ms", "[^\\n]+$"};
+  const char* texts[] = {"", "OK", "OK\n", "not OK", "ready: ok", "ab", "ac", "a word.",
+                         "status 200 in 15ms", "line one\nline two", "yes", "xyz", "b"};
+  for (const char* pat : patterns) {
+    auto re = BodyRegex::compile(pat);
+    ASSERT_TRUE(re.ok()) << pat;
+    std::regex ref(pat, std::regex::ECMAScript);
+    for (const char* t : texts)
+      EXPECT_EQ(re->search(t), std::regex_search(std::string(t), ref)) << "/" << pat << "/ on '" << t << "'";
+  }
+}
+
+TEST(Http, BodyRegexRefusesWhatItCannotRun) {
+  EXPECT_FALSE(BodyRegex::compile("(unclosed").ok());
+  EXPECT_FALSE(BodyRegex::compile("a)(b").ok());  // not hidden by the wrapping group
+  auto backref = BodyRegex::compile("(a)\\1");
+  ASSERT_FALSE(backref.ok());
+  EXPECT_EQ(backref.error().message, "back-references are not supported");
+}
+
+// A 64 KiB body (the default max_body_bytes) with patterns that make
+// std::regex_search recurse once or more per byte: "a*b" over 32 KiB of 'a'
+// overflows an 8 MiB stack there (and takes seconds well before that).
+// BodyRegex runs them in one breadth-first pass; the test passes by not
+// crashing and by getting the answers right.
+TEST(Http, BodyRegexOnLargeBody) {
+  const size_t kBody = 65536;
+  std::string body(kBody, 'a');
+  for (const char* pat : {"a*b", "(a|aa)*c", "^(a+)+$", "[\\s\\S]*z", "a.*x"}) {
+    auto re = BodyRegex::compile(pat);
+    ASSERT_TRUE(re.ok()) << pat;
+    bool expected = std::string(pat) == "^(a+)+$";
+    EXPECT_EQ(re->search(body), expected) << pat;
+  }
+  std::string marked = body;
+  marked[kBody - 1] = 'b';
+  EXPECT_TRUE(BodyRegex::compile("a*b")->search(marked));
+  EXPECT_TRUE(BodyRegex::compile("^a+b$")->search(marked));
+
+  // The same through the HTTP probe's parser and verdict, body at the limit.
+  config::HttpProbe p;
+  p.set_body_regex("a*b");
+  auto e = HttpExpect::fromProto(p);
+  ASSERT_TRUE(e.ok());
+  std::string head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kBody) + "\r\n\r\n";
+  EXPECT_EQ(judgeHttp(*e, response(head + body)).reason, "body does not match regex");
+  EXPECT_TRUE(judgeHttp(*e, response(head + marked)).up);
+  // A longer body is cut at max_body_bytes: the regex sees the first 64 KiB.
+  std::string longer(kBody * 2, 'a');
+  longer.back() = 'b';
+  std::string head2 = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(longer.size()) + "\r\n\r\n";
+  auto cut = response(head2 + longer);
+  EXPECT_TRUE(cut.truncated());
+  EXPECT_EQ(judgeHttp(*e, cut).reason, "body does not match regex");
 }
 
 TEST(Http, Sha256) {
