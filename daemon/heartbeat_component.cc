@@ -50,6 +50,11 @@ class HeartbeatComponent final : public Component {
     // nothing.
     auto backend = vip::makeNetlinkBackend();
     if (!backend) return std::move(backend).takeError();
+    // A restart in place: a MASTER that stopped with release_on_stop false
+    // left its VIPs. Resuming as MASTER keeps them (INIT -> BACKUP would
+    // remove them) and advertises before the backups' timers run out.
+    std::vector<std::string> resume;
+    if (!c.heartbeat().release_on_stop()) resume = stillHeld(c, *groups, **backend);
     auto announcer = vip::makePacketAnnouncer();
     if (!announcer) return std::move(announcer).takeError();
     vips_ = std::make_unique<vip::VipManager>(std::move(*backend), std::move(*announcer));
@@ -96,7 +101,7 @@ class HeartbeatComponent final : public Component {
                                               : std::string(" until the next reload")));
       return r;
     });
-    return hb_->start();
+    return hb_->start(resume);
   }
 
   Status reload(const config::ConfigPtr& from, const config::ConfigPtr& to) override {
@@ -124,6 +129,32 @@ class HeartbeatComponent final : public Component {
       vips_->sync();
       vips_->stop(false);
     }
+  }
+
+  // Instances every VIP of which is on its interface.
+  static std::vector<std::string> stillHeld(const config::Config& c,
+                                            const std::vector<vip::GroupSpec>& groups,
+                                            vip::AddressBackend& backend) {
+    std::vector<std::string> out;
+    for (const auto& inst : c.instance()) {
+      size_t vips = 0, held = 0;
+      for (const auto& name : inst.vip_group())
+        for (const auto& g : groups)
+          if (g.name == name)
+            for (const auto& v : g.vips) {
+              ++vips;
+              auto has = backend.has(v);
+              if (has && *has) ++held;
+            }
+      if (vips == 0 || held != vips) {
+        if (held) log()->info("instance={}: {} of {} VIPs still held: starting as usual", inst.name(), held, vips);
+        continue;
+      }
+      log()->info("instance={}: its {} VIP(s) are still held (release_on_stop: false): resuming as MASTER",
+                  inst.name(), vips);
+      out.push_back(inst.name());
+    }
+    return out;
   }
 
   void fillStatus(control::Status& status) const override {

@@ -52,11 +52,13 @@ void Election::dispatch(const Input& in, Actions& out) {
   if (h) (this->*h)(in, out);
 }
 
-void Election::start(TimePoint now, Actions& out) {
+void Election::start(TimePoint now, Actions& out, bool resume) {
   if (started_) return;
   started_ = true;
   since_ = now;
-  dispatch({Event::kStart, now}, out);
+  Input in{Event::kStart, now};
+  in.resume = resume;
+  dispatch(in, out);
 }
 
 void Election::advert(const PeerAdvert& a, TimePoint now, Actions& out) {
@@ -131,6 +133,10 @@ std::optional<TimePoint> Election::nextDeadline() const {
 void Election::initStart(const Input& in, Actions& out) {
   if (ownFault_ || groupFault_) {
     transition(State::kFault, ownFault_ ? Reason::kTrackerFault : Reason::kSyncGroup, in.now, out);
+    return;
+  }
+  if (in.resume && priority_ != kOwnerPriority) {
+    becomeMaster(in.now, Reason::kResume, out);
     return;
   }
   enterBackupOrOwner(in.now, Reason::kStartup, out);
@@ -366,10 +372,15 @@ Actions Elector::run(size_t i, TimePoint now, Fn&& fn) {
   return settle(std::move(local), now);
 }
 
-Actions Elector::start(TimePoint now) {
+Actions Elector::start(TimePoint now, const std::vector<bool>& resume) {
   Actions all;
+  auto resumes = [&](size_t i) { return i < resume.size() && resume[i]; };
   for (size_t i = 0; i < elections_.size(); ++i) {
-    Actions a = run(i, now, [&](Election& e, Actions& out) { e.start(now, out); });
+    // Sync-group members move together: one resuming resumes the group.
+    bool r = resumes(i);
+    if (groupOf_[i] >= 0)
+      for (size_t m : groups_[groupOf_[i]]) r = r || resumes(m);
+    Actions a = run(i, now, [&](Election& e, Actions& out) { e.start(now, out, r); });
     all.insert(all.end(), a.begin(), a.end());
   }
   return all;

@@ -66,7 +66,13 @@ class Election {
  public:
   explicit Election(ElectionParams p);
 
-  void start(TimePoint now, Actions& out);
+  // `resume`: this director was MASTER before a restart in place (it
+  // stopped with release_on_stop false and finds the instance's VIPs still
+  // on its interfaces). It starts as MASTER and advertises at once, so the
+  // backups' master-down timers never run out. If another director took
+  // over meanwhile, the ordinary rules settle it within an interval: a
+  // higher master makes this one BACKUP, a lower one yields.
+  void start(TimePoint now, Actions& out, bool resume = false);
   void advert(const PeerAdvert& a, TimePoint now, Actions& out);
   // Fires every deadline at or before `now`. `lateness` is how late the
   // caller's loop woke up: a master-down timer that fires half an interval
@@ -128,6 +134,7 @@ class Election {
     const PeerAdvert* advert = nullptr;
     Reason reason = Reason::kStartup;
     bool release = true;
+    bool resume = false;
   };
   using Handler = void (Election::*)(const Input&, Actions&);
   static const Handler kTable[kStateCount][kEventCount];
@@ -187,7 +194,9 @@ class Elector {
   // Instances (indices from add) that change state together.
   void addSyncGroup(const std::vector<size_t>& members);
 
-  Actions start(TimePoint now);
+  // `resume[i]`: instance i restarts as MASTER (Election::start), and with
+  // it every member of its sync group.
+  Actions start(TimePoint now, const std::vector<bool>& resume = {});
   Actions advert(size_t i, const PeerAdvert& a, TimePoint now);
   Actions timers(TimePoint now, Duration lateness = Duration(0));
   Actions setPriority(size_t i, uint8_t priority, TimePoint now);

@@ -79,14 +79,17 @@ Duration Engine::linkDeadAfter() const {
   return longest * model_.deadCount;
 }
 
-void Engine::start() {
+void Engine::start(const std::vector<std::string>& resume) {
   if (started_) return;
   started_ = true;
   recomputePriorities();
   TimePoint now = clock_.now();
   if (model_.protocol == Protocol::kNative)
     for (auto& s : statusAt_) s = now;  // say hello at once
-  apply(elector_.start(now));
+  std::vector<bool> resumed(model_.instances.size(), false);
+  for (size_t i = 0; i < model_.instances.size(); ++i)
+    resumed[i] = std::find(resume.begin(), resume.end(), model_.instances[i].name) != resume.end();
+  apply(elector_.start(now, resumed));
   onTimer();
 }
 

@@ -96,7 +96,8 @@ class Engine {
  public:
   Engine(Model model, const Clock& clock, PacketIo& io, EngineObserver& observer, uint64_t bootId);
 
-  void start();
+  // `resume`: names of instances that restart as MASTER (Election::start).
+  void start(const std::vector<std::string>& resume = {});
   void onPacket(const ReceivedPacket& p);
   // `lateness`: how late the shell's loop woke up for this deadline.
   void onTimer(Duration lateness = Duration(0));

@@ -53,7 +53,10 @@ class HeartbeatService {
   ~HeartbeatService();
 
   // Opens the sockets, reads the trackers' first state and starts the loop.
-  Status start();
+  // `resume`: instances this director was MASTER of before restarting in
+  // place (daemon/ finds their VIPs still held with release_on_stop
+  // false); they start as MASTER and advertise at once (reason `resume`).
+  Status start(const std::vector<std::string>& resume = {});
   // Clean stop: with heartbeat.release_on_stop a MASTER advertises priority
   // 0 first. Every instance reports a transition to STOP; queued notify
   // hooks (on_stop included) run before this returns.

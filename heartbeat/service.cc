@@ -100,7 +100,7 @@ class HeartbeatService::Impl final : public EngineObserver {
 
   ~Impl() override { stop(); }
 
-  Status start() {
+  Status start(const std::vector<std::string>& resume) {
     if (auto st = Transport::resolveSources(model_); !st) return st;
     auto t = Transport::open(
         io_, model_, [this](const ReceivedPacket& p) { engine_->onPacket(p); },
@@ -124,9 +124,9 @@ class HeartbeatService::Impl final : public EngineObserver {
     if (auto st = trackers_->start(); !st) return st;
     notify_.start();
     running_ = true;
-    thread_ = std::thread([this] {
+    thread_ = std::thread([this, resume] {
       realtime();
-      engine_->start();
+      engine_->start(resume);
       rearm();
       armHousekeeping();
       io_.run();
@@ -342,7 +342,9 @@ Result<std::unique_ptr<HeartbeatService>> HeartbeatService::create(const config:
       new HeartbeatService(std::make_unique<Impl>(std::move(*model), std::move(callbacks))));
 }
 
-Status HeartbeatService::start() { return impl_->start(); }
+Status HeartbeatService::start(const std::vector<std::string>& resume) {
+  return impl_->start(resume);
+}
 void HeartbeatService::stop() { impl_->stop(); }
 
 Status HeartbeatService::failover(const std::string& instance, Duration duration) {

@@ -27,6 +27,7 @@ const char* reasonName(Reason r) {
     case Reason::kSyncGroup: return "sync-group";
     case Reason::kStop: return "stop";
     case Reason::kOperator: return "operator";
+    case Reason::kResume: return "resume";
   }
   return "?";
 }

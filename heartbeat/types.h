@@ -27,8 +27,9 @@ enum class Reason : uint8_t {
   kSyncGroup,           // a sync-group member changed state
   kStop,                // clean shutdown
   kOperator,            // `lvsctl failover`: the operator asked MASTER to step down
+  kResume,              // INIT -> MASTER: restarted in place, its VIPs still held
 };
-inline constexpr size_t kReasonCount = 12;
+inline constexpr size_t kReasonCount = 13;
 const char* reasonName(Reason r);  // "master-down-timer", ...
 
 // Why a received packet was dropped. Every reason is a counter.

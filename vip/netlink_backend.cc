@@ -1,6 +1,7 @@
 // rtnetlink address changes through libnl-route-3.
 #include <linux/if_addr.h>
 #include <net/if.h>
+#include <netlink/cache.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -28,6 +29,26 @@ class NetlinkBackend final : public AddressBackend {
     if (err == -NLE_EXIST) return okStatus();
     if (err < 0) return nlError("add " + v.toString(), err);
     return okStatus();
+  }
+
+  Result<bool> has(const VipSpec& v) override {
+    auto want = build(v);
+    if (!want) {
+      if (want.error().code == ENODEV) return false;
+      return std::move(want).takeError();
+    }
+    nl_cache* cache = nullptr;
+    int err = rtnl_addr_alloc_cache(sock_, &cache);
+    if (err < 0) return nlError("list addresses", err);
+    bool found = false;
+    for (nl_object* o = nl_cache_get_first(cache); o && !found; o = nl_cache_get_next(o)) {
+      auto* a = reinterpret_cast<rtnl_addr*>(o);
+      // Same interface, address and prefix length (nl_addr_cmp compares all three).
+      found = rtnl_addr_get_ifindex(a) == rtnl_addr_get_ifindex(want->get()) &&
+              nl_addr_cmp(rtnl_addr_get_local(a), rtnl_addr_get_local(want->get())) == 0;
+    }
+    nl_cache_free(cache);
+    return found;
   }
 
   Status remove(const VipSpec& v) override {

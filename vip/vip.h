@@ -55,6 +55,10 @@ class AddressBackend {
   virtual Status add(const VipSpec& vip) = 0;
   // Removes the address; already absent is success.
   virtual Status remove(const VipSpec& vip) = 0;
+  // Whether the address is on its interface with its prefix length (a
+  // restarted MASTER finds the VIPs its predecessor left). A missing
+  // interface holds nothing.
+  virtual Result<bool> has(const VipSpec& vip) = 0;
 };
 
 class Announcer {

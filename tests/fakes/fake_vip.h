@@ -25,6 +25,10 @@ class FakeAddressBackend final : public vip::AddressBackend {
     present.erase(v.toString());
     return okStatus();
   }
+  Result<bool> has(const vip::VipSpec& v) override {
+    std::lock_guard lock(mu);
+    return present.count(v.toString()) > 0;
+  }
   std::vector<std::string> takeLog() {
     std::lock_guard lock(mu);
     return std::exchange(log, {});

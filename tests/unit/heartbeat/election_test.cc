@@ -93,6 +93,72 @@ TEST_F(ElectionTest, StartsAsBackupAndTakesOverWhenNoMasterIsHeard) {
   EXPECT_EQ(e.master(), ip("10.0.0.1"));
 }
 
+// Restart in place (release_on_stop false, the VIPs still held): the
+// restarted MASTER advertises at once, before the backup's master-down
+// timer (started by the last advertisement before the stop) runs out.
+TEST_F(ElectionTest, ResumeStartsAsMasterAndAdvertisesAtOnce) {
+  Election e(params(150));
+  Actions a;
+  e.start(now(), a, /*resume=*/true);
+  ASSERT_EQ(transitions(a).size(), 1u);
+  EXPECT_EQ(transitions(a)[0].from, State::kInit);
+  EXPECT_EQ(transitions(a)[0].to, State::kMaster);
+  EXPECT_EQ(transitions(a)[0].reason, Reason::kResume);
+  EXPECT_STREQ(reasonName(Reason::kResume), "resume");
+  ASSERT_GE(a.size(), 2u);
+  EXPECT_EQ(a[0].kind, Kind::kSendAdvert);
+  EXPECT_EQ(a[0].priority, 150);
+  Actions b = run(e, milliseconds(5'000));
+  EXPECT_EQ(count(b, Kind::kSendAdvert), 5u);
+  EXPECT_TRUE(transitions(b).empty());
+}
+
+TEST_F(ElectionTest, ResumeAgainstABackupThatNeverTookOver) {
+  // The peer (priority 100) is BACKUP; its timer restarts on our first
+  // advertisement, so it never becomes MASTER.
+  Election backup(params(100, "10.0.0.2"));
+  Actions a;
+  backup.start(now(), a);
+  backup.advert(advert(150, "10.0.0.1"), now(), a);  // the master before its restart
+  clock.advance(milliseconds(2'500));                 // the restart: < 3.6 s
+  Election restarted(params(150, "10.0.0.1"));
+  Actions r;
+  restarted.start(now(), r, /*resume=*/true);
+  ASSERT_EQ(r[0].kind, Kind::kSendAdvert);
+  backup.advert(advert(150, "10.0.0.1"), now(), a);
+  a = run(backup, milliseconds(1'000));
+  EXPECT_EQ(backup.state(), State::kBackup);
+  EXPECT_TRUE(transitions(a).empty());
+}
+
+TEST_F(ElectionTest, ResumeYieldsToAHigherMasterAndLowerOneIsReasserted) {
+  // The restart took too long: the peer took over. A higher peer keeps it.
+  Election low(params(100, "10.0.0.1"));
+  Actions a;
+  low.start(now(), a, /*resume=*/true);
+  ASSERT_EQ(low.state(), State::kMaster);
+  low.advert(advert(150, "10.0.0.2"), now(), a);
+  EXPECT_EQ(low.state(), State::kBackup);
+  EXPECT_EQ(transitions(a).back().reason, Reason::kHigherPriority);
+  // A lower peer that took over hears us and yields; we re-assert at once.
+  Election high(params(150, "10.0.0.1"));
+  Actions b;
+  high.start(now(), b, /*resume=*/true);
+  clock.advance(milliseconds(1'500));
+  b.clear();
+  high.advert(advert(100, "10.0.0.2"), now(), b);
+  EXPECT_EQ(high.state(), State::kMaster);
+  EXPECT_EQ(count(b, Kind::kReassert), 1u);
+}
+
+TEST_F(ElectionTest, ResumeDoesNotOverrideAFault) {
+  Election e(params(150));
+  Actions a;
+  e.setOwnFault(true, now(), a);
+  e.start(now(), a, /*resume=*/true);
+  EXPECT_EQ(e.state(), State::kFault);
+}
+
 TEST_F(ElectionTest, MasterAdvertisesEveryInterval) {
   Election e(params(255));
   Actions a;
@@ -576,6 +642,22 @@ TEST_F(ElectorTest, GroupBecomesMasterOnlyWhenEveryMemberIsReady) {
     ++n;
   }
   EXPECT_EQ(n, 2u);
+}
+
+TEST_F(ElectorTest, ResumeIsPerInstanceAndTakesItsSyncGroupAlong) {
+  size_t a = el.add(params(100)), b = el.add(params(100)), c = el.add(params(100));
+  size_t d = el.add(params(100));
+  el.addSyncGroup({a, b});
+  Actions started = el.start(now(), {true, false, false, true});
+  EXPECT_EQ(el.at(a).state(), State::kMaster);
+  EXPECT_EQ(el.at(b).state(), State::kMaster) << "its sync group follows";
+  EXPECT_EQ(el.at(c).state(), State::kBackup);
+  EXPECT_EQ(el.at(d).state(), State::kMaster);
+  // a resumes, b with it (one member resuming resumes the group), d alone.
+  size_t resumed = 0;
+  for (const auto& x : transitions(started)) resumed += x.reason == Reason::kResume;
+  EXPECT_EQ(resumed, 3u);
+  EXPECT_EQ(transitions(started).size(), 4u);
 }
 
 TEST_F(ElectorTest, OneMemberYieldingTakesTheGroupToBackup) {
