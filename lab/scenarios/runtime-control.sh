@@ -22,6 +22,9 @@
 # be answered.
 
 topo_create --clients 1 --directors 1 --servers 3
+# docs/operations.md: a removed server's lingering entries must not swallow
+# new SYNs that reuse their client ports (see reload-no-disruption).
+sysctl_ns dir1 net.ipv4.vs.expire_nodest_conn=1
 for rs in $LAB_SERVERS; do rs_dr "$rs" "$VIP"; rs_serve "$rs"; done
 dir_vip dir1 "$VIP"
 cat >"$LAB_STATE/lvsd.conf" <<CONF

@@ -1,0 +1,142 @@
+# lab-description: restart lvsd on the MASTER in place: no failed request, zero IPVS changes, the VIP stays, the backup never takes over
+# lab-timeout: 150
+#
+# Two directors run lvsd from one config: native heartbeats every 1000 ms
+# with dead_count 5 (the backup, priority 100, declares the master dead
+# 5.61 s after its last advertisement, so a restart has at least 4.61 s),
+# `heartbeat.release_on_stop: false` and `ipvs.on_stop: LEAVE`, a DR web
+# service with HTTP checks (rise
+# 2, fall 3, every second) on three real servers. A client fetches the VIP
+# continuously (a new connection per request, 2 s timeout). Then lvsd on
+# the MASTER (dir1) is stopped with SIGTERM and started again at once:
+#  - the stopping lvsd sends nothing (no priority-0 advertisement) and
+#    leaves its VIP and IPVS table in place;
+#  - the new lvsd finds its VIP still on eth0 and resumes as MASTER
+#    (INIT -> MASTER reason=resume), advertising at once: the backup's
+#    master-down timer, started by the last advertisement before the stop,
+#    never runs out. On real hardware lvsd restarts in well under a second,
+#    which the default 1000 ms x 3 (2.61 s) covers; under the lab's
+#    emulation, on a loaded host, SIGTERM to the new lvsd's first
+#    advertisement took 2.6 s in the first run, too close to 2.61 s, hence
+#    dead_count 5 here;
+#  - it reads the IPVS table and adopts the real servers it finds there as
+#    configured: their checks start UP and the first result decides, so the
+#    reconciler plans nothing (checks starting DOWN would remove every server
+#    for two check rounds).
+# Asserted: no failed client request; the restarted lvsd logs no
+# "services: ipvs: " line (no netlink add/edit/delete) and adopted all 3
+# servers; `ipvsadm -Ln` (services, servers, forwarding, weights) is
+# identical before and after; dir1 alone holds the VIP throughout (sampled
+# continuously, at least 3 samples during the restart) and dir2 logs no
+# transition. restart_ms is SIGTERM (old lvsd's log) to INIT -> MASTER
+# (new lvsd's log).
+# Prints RESULT restart_ms=N failed_requests=N ipvs_ops=N vip_moves=N backup_transitions=N.
+
+topo_create --clients 1 --directors 2 --servers 3
+for rs in $LAB_SERVERS; do rs_dr "$rs" "$VIP"; rs_serve "$rs"; done
+
+cat >"$LAB_STATE/lvsd.conf" <<CONF
+director { name: "dir1" priority: 150 address { link: "lan" address: "10.1.0.2" } }
+director { name: "dir2" priority: 100 address { link: "lan" address: "10.1.0.3" } }
+heartbeat {
+  interval_ms: 1000
+  dead_count: 5
+  release_on_stop: false
+  link { name: "lan" interface: "eth1" }
+  key { id: 1 secret_hex: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" }
+}
+ipvs { on_stop: LEAVE }
+instance { name: "web" vrid: 51 vip_group: "web" }
+vip_group { name: "web" vip { address: "$VIP/32" interface: "eth0" } }
+check { name: "http" http { path: "/" } interval_ms: 1000 timeout_ms: 500 rise: 2 fall: 3 }
+virtual_service {
+  name: "web" address: "$VIP:80" scheduler: "wrr" forwarding: DR check: "http" instance: "web"
+  real_server { address: "10.1.0.101:80" weight: 1 }
+  real_server { address: "10.1.0.102:80" weight: 2 }
+  real_server { address: "10.1.0.103:80" weight: 3 }
+}
+CONF
+
+start_director() {
+  lvsd_start "$1" -f "$LAB_STATE/lvsd.conf" --foreground -n "$1" -s "/run/lvsd-$1.sock"
+}
+ctl() { _d=$1; shift; ns "$_d" lvsctl -s "/run/lvsd-$_d.sock" "$@"; }
+holds() { [ "$(vip_holders "$VIP" dir1 dir2)" = "$1" ]; }
+# The kernel table without counters: services, real servers, forwarding, weights.
+table() {
+  nsx "$1" ipvsadm -Ln 2>/dev/null | awk '$1 == "->" { print $2, $3, $4; next } { print $1, $2, $3 }'
+}
+three_up() { [ "$(table "$1" | grep -c '^10.1.0.10[1-3]:80 Route [1-3]$')" -eq 3 ]; }
+master() { ctl dir1 status 2>/dev/null | grep -q '^web  *MASTER '; }
+transitions_of() { grep -c 'heartbeat: instance=.* -> ' "$1"; }
+# failed LOG: failed requests, except the last one if our own lab_stop
+# interrupted it (labnet reports the request in flight at SIGTERM).
+failed() {
+  _n=$(grep -c '^req [0-9]* error' "$1")
+  grep '^req ' "$1" | tail -n 1 | grep -q ' error interrupted$' && _n=$((_n - 1))
+  echo "$_n"
+}
+# ms_of LOG PATTERN: the time of day (ms) of the first log line matching PATTERN.
+ms_of() {
+  grep -m1 "$2" "$1" | awk '{ split(substr($1, 12), t, ":"); printf "%d\n", ((t[1] * 60 + t[2]) * 60 + t[3]) * 1000 }'
+}
+
+step "lvsd on dir1 (150) and dir2 (100), 1000 ms x 5 heartbeats, release_on_stop false"
+start_director dir1
+start_director dir2
+wait_for 30 "dir1 to become MASTER and hold the VIP" holds dir1
+wait_for 20 "three real servers in dir1's table" three_up dir1
+wait_for 20 "three real servers in dir2's table" three_up dir2
+before=$(table dir1)
+echo "$before" | sed 's/^/lab:   /'
+
+step "continuous client traffic; a VIP watcher"
+lab_bg traffic client labnet get "$VIP:80" -n 1000000 --each --timeout-ms 2000
+wait_for 10 "the first answers" grep -q '^req [0-9]* rs' "$LAB_STATE/traffic.log"
+# Samples the VIP's holder every 0.1 s until told to stop.
+(while [ ! -f "$LAB_STATE/watch.stop" ]; do
+  echo "$(lab_uptime_cs) $(vip_holders "$VIP" dir1 dir2 | tr '\n' ' ')."
+  sleep 0.1
+done >"$LAB_STATE/vip-watch.log" 2>&1) &
+watcher=$!
+sleep 2
+tr2=$(transitions_of "$LAB_STATE/lvsd-dir2.log")
+
+step "restart lvsd on dir1: SIGTERM, then start again"
+t0=$(lab_uptime_cs)
+lvsd_stop dir1
+cp "$LAB_STATE/lvsd-dir1.log" "$LAB_STATE/lvsd-dir1-before.log"
+start_director dir1
+wait_for 20 "the restarted lvsd to answer as MASTER" master
+t1=$(lab_uptime_cs)
+echo "restarted in $(lab_cs_to_s $((t1 - t0))) s"
+grep 'heartbeat: instance=\|adopt\|resum' "$LAB_STATE/lvsd-dir1.log" | sed 's/^/lab:   /'
+
+step "let the adopted checks report (rounds every second), then compare"
+sleep 5
+touch "$LAB_STATE/watch.stop"
+wait "$watcher"
+lab_stop traffic
+after=$(table dir1)
+
+ok=$(grep -c '^req [0-9]* rs[0-9]' "$LAB_STATE/traffic.log" || true)
+bad=$(failed "$LAB_STATE/traffic.log")
+ops=$(grep -c 'services: ipvs: ' "$LAB_STATE/lvsd-dir1.log" || true)
+samples=$(wc -l <"$LAB_STATE/vip-watch.log")
+during=$(awk -v a="$t0" -v b="$t1" '$1 >= a && $1 <= b { n++ } END { print n + 0 }' "$LAB_STATE/vip-watch.log")
+away=$(grep -cv '^[0-9]* dir1 \.$' "$LAB_STATE/vip-watch.log" || true)
+restart_ms=$(($(ms_of "$LAB_STATE/lvsd-dir1.log" 'INIT -> MASTER reason=resume') - $(ms_of "$LAB_STATE/lvsd-dir1-before.log" 'SIGTERM')))
+[ "$restart_ms" -lt 0 ] && restart_ms=$((restart_ms + 86400000))  # across midnight
+btr=$(($(transitions_of "$LAB_STATE/lvsd-dir2.log") - tr2))
+echo "client: $ok answers, $bad failed; restarted lvsd: $ops IPVS ops; VIP samples: $samples ($during during the restart), not on dir1 alone: $away; dir2 transitions: $btr"
+result restart_ms="$restart_ms" failed_requests="$bad" ipvs_ops="$ops" vip_moves="$away" backup_transitions="$btr"
+grep -q 'INIT -> MASTER reason=resume' "$LAB_STATE/lvsd-dir1.log" || fail "the restarted lvsd did not resume as MASTER"
+grep -q 'start: 3 of the configured real servers found in the IPVS table' "$LAB_STATE/lvsd-dir1.log" ||
+  fail "the restarted lvsd did not adopt the 3 real servers"
+[ "$ops" -eq 0 ] || fail "the restarted lvsd sent $ops IPVS ops: $(grep -m3 'services: ipvs: ' "$LAB_STATE/lvsd-dir1.log" | tr '\n' ';')"
+[ "$after" = "$before" ] || fail "the IPVS table changed: $(echo "$after" | tr '\n' ';')"
+[ "$during" -ge 3 ] || fail "only $during VIP samples during the restart ($samples in all)"
+[ "$away" -eq 0 ] || fail "the VIP was not on dir1 alone in $away samples: $(grep -v '^[0-9]* dir1 \.$' "$LAB_STATE/vip-watch.log" | head -n 5 | tr '\n' ';')"
+[ "$btr" -eq 0 ] || fail "dir2 changed state during the restart: $(grep 'heartbeat: instance=' "$LAB_STATE/lvsd-dir2.log" | tail -n 3 | tr '\n' ';')"
+[ "$ok" -gt 20 ] || fail "the client got only $ok answers"
+[ "$bad" -eq 0 ] || fail "$bad client requests failed: $(grep -m1 '^req [0-9]* error' "$LAB_STATE/traffic.log")"
