@@ -10,6 +10,7 @@
 #endif
 
 #include "core/log.h"
+#include "daemon/privileges.h"
 
 namespace lvsd::daemon {
 
@@ -81,6 +82,12 @@ int Daemon::run() {
     }
     ++started_;
   }
+  if (auto s = dropPrivileges(); !s) {
+    log()->critical("{}", s.error().message);
+    for (size_t i = started_; i-- > 0;) components_[i]->stop(true);
+    control_.close();
+    return kExitPrivileges;
+  }
   armSignals();
   log()->info("started director={} config={} digest={} components={}", opts_.director,
               cfg_->file, cfg_->digest.substr(0, 12), components_.size());
@@ -89,6 +96,30 @@ int Daemon::run() {
   watchdog_.start();
   io_.run();
   return kExitOk;
+}
+
+// Everything is bound, open and running: keep only what lvsd still needs
+// (daemon/privileges.h; docs/operations.md "Privileges").
+Status Daemon::dropPrivileges() {
+  auto needs = privileges::needed(cfg_->proto);
+  // no_new_privs: hooks and exec checks run as root, so setuid bits and file
+  // capabilities could give them nothing the bounding set does not already
+  // deny; it only stops LSM domain transitions on exec. systemd's unit sets
+  // NoNewPrivileges=yes too.
+  auto r = privileges::drop(privileges::maskOf(needs), true);
+  if (!r) return Error("dropping capabilities: " + r.error().message);
+  if (!r->held) {
+    log()->info("capabilities: none held (not root), nothing to drop");
+    return okStatus();
+  }
+  for (const auto& n : needs)
+    if ((r->kept >> n.cap) & 1) log()->info("capabilities: keeping {}: {}", privileges::capName(n.cap), n.why);
+  log()->info("capabilities: kept {} in {} thread(s); dropped {}; bounding set {}; no_new_privs={}",
+              privileges::capNames(r->kept), r->threads, privileges::capNames(r->dropped),
+              r->bounding ? privileges::capNames(r->boundingAfter)
+                          : "unchanged (no cap_setpcap: " + privileges::capNames(r->boundingAfter) + ")",
+              r->noNewPrivs ? 1 : 0);
+  return okStatus();
 }
 
 void Daemon::armSignals() {

@@ -28,6 +28,7 @@ enum ExitCode : int {
   kExitIdentity = 5,
   kExitLogging = 6,
   kExitMetrics = 7,  // cannot listen on config.metrics.listen
+  kExitPrivileges = 8,  // cannot drop capabilities after start
 };
 
 struct Options {
@@ -59,6 +60,7 @@ class Daemon {
  private:
   void onSignal(const boost::system::error_code& ec, int sig);
   void armSignals();
+  Status dropPrivileges();
   control::Response status() const;
   void dumpState() const;
   void notifySystemd(const std::string& state) const;

@@ -11,6 +11,7 @@
 #include "daemon/component.h"
 #include "daemon/control_server.h"
 #include "daemon/event_log.h"
+#include "daemon/metrics_mirror.h"
 #include "heartbeat/heartbeat.h"
 #include "vip/vip.h"
 
@@ -75,6 +76,7 @@ class HeartbeatComponent final : public Component {
         std::string from = heartbeat::stateName(t.from), to = heartbeat::stateName(t.to);
         std::string reason = heartbeat::reasonName(t.reason);
         ctx_.events.transition("heartbeat", t.instance, from, to, reason, "heartbeat: " + t.line);
+        if (ctx_.metrics) metrics::countTransition(*ctx_.metrics, t.instance, from, to);
         ctx_.bus.role.emit(t.instance, from, to, reason);
       });
     };
@@ -101,7 +103,15 @@ class HeartbeatComponent final : public Component {
                                               : std::string(" until the next reload")));
       return r;
     });
-    return hb_->start(resume);
+    if (auto st = hb_->start(resume); !st) return st;
+    if (ctx_.metrics)  // on the loop when scraped; counters() asks the heartbeat thread
+      collector_ = ctx_.metrics->registry.addCollector([this] {
+        metrics::mirrorHeartbeat(*ctx_.metrics, hb_->counters());
+        control::Status s;
+        hb_->fillStatus(s);
+        metrics::mirrorInstances(*ctx_.metrics, s);
+      });
+    return okStatus();
   }
 
   Status reload(const config::ConfigPtr& from, const config::ConfigPtr& to) override {
@@ -121,7 +131,10 @@ class HeartbeatComponent final : public Component {
     return okStatus();
   }
 
+  ~HeartbeatComponent() override { removeCollector(); }
+
   void stop(bool leave) override {
+    removeCollector();
     // heartbeat.release_on_stop decides about the VIPs, not `leave`: keeping
     // them while the backup takes over would put one address on two hosts.
     if (hb_) hb_->stop();
@@ -178,6 +191,11 @@ class HeartbeatComponent final : public Component {
     }
   }
 
+  void removeCollector() {
+    if (collector_ && ctx_.metrics) ctx_.metrics->registry.removeCollector(collector_);
+    collector_ = 0;
+  }
+
   void dumpState(std::vector<std::string>& lines) const override {
     if (hb_)
       for (auto& l : hb_->dumpState()) lines.push_back(std::move(l));
@@ -199,6 +217,7 @@ class HeartbeatComponent final : public Component {
   std::unique_ptr<heartbeat::HeartbeatService> hb_;
   bool releaseOnStop_ = true;
   std::string election_;
+  uint64_t collector_ = 0;  // metrics collector id
 };
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "daemon/dry_run_backend.h"
 #include "daemon/event_log.h"
 #include "daemon/control_server.h"
+#include "daemon/metrics_mirror.h"
 #include "feedback/feedback.h"
 #include "healthcheck/healthcheck.h"
 #include "ipvs/from_config.h"
@@ -88,6 +89,16 @@ class IpvsWorker {
     std::lock_guard lock(statsMu_);
     return stats_;
   }
+  // Kernel statistics of the same services (one dump), refreshed with them.
+  std::map<ipvs::ServiceKey, ipvs::ServiceEntry> serviceStats() const {
+    std::lock_guard lock(statsMu_);
+    return serviceStats_;
+  }
+  // The reconciler's totals as of the last apply or refresh.
+  ipvs::Reconciler::Counters counters() const {
+    std::lock_guard lock(statsMu_);
+    return counters_;
+  }
 
  private:
   void loop() {
@@ -121,8 +132,15 @@ class IpvsWorker {
       auto d = backend_->destinations(vs.service.key);
       if (d) fresh[vs.service.key] = std::move(*d);
     }
+    std::map<ipvs::ServiceKey, ipvs::ServiceEntry> services;
+    if (!lastDesired_.empty())
+      if (auto all = backend_->services())
+        for (auto& e : *all)
+          if (fresh.count(e.service.key)) services[e.service.key] = std::move(e);
     std::lock_guard lock(statsMu_);
     stats_ = std::move(fresh);
+    serviceStats_ = std::move(services);
+    counters_ = reconciler_.counters();
   }
 
   std::unique_ptr<ipvs::IpvsBackend> backend_;
@@ -136,6 +154,8 @@ class IpvsWorker {
   ipvs::Table lastDesired_;  // worker thread only
   mutable std::mutex statsMu_;
   std::map<ipvs::ServiceKey, std::vector<ipvs::DestinationEntry>> stats_;
+  std::map<ipvs::ServiceKey, ipvs::ServiceEntry> serviceStats_;
+  ipvs::Reconciler::Counters counters_;
   std::thread thread_;  // last: starts after everything above exists
 };
 
@@ -185,6 +205,8 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     if (auto s = feedback_.start(effective_); !s) return Error("feedback: " + s.error().message);
     started_ = true;
     scheduleApply();
+    if (ctx_.metrics)  // read when scraped, on this loop: checks, pools, kernel stats
+      collector_ = ctx_.metrics->registry.addCollector([this] { collectMetrics(); });
     return okStatus();
   }
 
@@ -212,7 +234,10 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     return okStatus();
   }
 
+  ~ServicesComponent() override { removeCollector(); }
+
   void stop(bool leave) override {
+    removeCollector();
     if (!started_) return;
     started_ = false;
     feedback_.stop();
@@ -403,6 +428,41 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     });
   }
 
+  void collectMetrics() {
+    auto& m = *ctx_.metrics;
+    auto snap = checks_.snapshot();
+    // lvsd_real_server_weight is the weight lvsd wants in IPVS: the pool's
+    // with dynamic weights, drains and `down` on top (absent = 0).
+    for (auto& svc : snap.services)
+      for (size_t i = 0; i < base_.size(); ++i) {
+        if (base_[i].key != svc.key) continue;
+        auto desired = desiredFor(static_cast<int>(i));
+        for (auto& rs : svc.realServers) {
+          rs.weight.reset();
+          for (const auto& d : desired.destinations)
+            if (d.endpoint() == rs.address) rs.weight = d.weight;
+        }
+      }
+    metrics::mirrorChecks(m, snap, checks_.counters());
+    if (!worker_) return;
+    auto c = worker_->counters();
+    metrics::mirrorIpvsCounters(m, c.applies, c.opsSent, c.opErrors);
+    auto services = worker_->serviceStats();
+    auto dests = worker_->stats();
+    std::vector<metrics::ServiceStats> out;
+    for (const auto& b : base_) {
+      auto it = services.find(b.vs.service.key);
+      if (it == services.end()) continue;
+      out.push_back({b.name, it->second, dests[b.vs.service.key]});
+    }
+    metrics::mirrorIpvsStats(m, out);
+  }
+
+  void removeCollector() {
+    if (collector_ && ctx_.metrics) ctx_.metrics->registry.removeCollector(collector_);
+    collector_ = 0;
+  }
+
   void onPool(const healthcheck::ServicePool& pool) {
     if (pool.index < 0 || pool.index >= static_cast<int>(base_.size())) return;
     pools_[pool.index] = pool;
@@ -584,6 +644,7 @@ class ServicesComponent final : public Component, public healthcheck::Connection
   std::map<RsKey, bool> runtime_;
   std::map<RsKey, feedback::WeightUpdate> feedbackWeights_;
   uint64_t applies_ = 0, opsApplied_ = 0, opErrors_ = 0;
+  uint64_t collector_ = 0;  // metrics collector id
   healthcheck::CheckManager checks_;
   feedback::FeedbackManager feedback_;
   std::unique_ptr<IpvsWorker> worker_;  // last: stopped and joined first

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "daemon/component.h"
 #include "daemon/event_log.h"
+#include "daemon/metrics_mirror.h"
 #include "sync/sync.h"
 
 namespace lvsd::daemon {
@@ -45,15 +46,27 @@ class SyncComponent final : public Component {
       if (!manager_) return;
       if (auto r = roleFromName(to)) manager_->setRole(instance, *r);
     });
-    return manager_->start(cfg);
+    if (auto st = manager_->start(cfg); !st) return st;
+    if (ctx_.metrics)  // read when scraped (on the loop, like status)
+      collector_ = ctx_.metrics->registry.addCollector(
+          [this] { metrics::mirrorSync(*ctx_.metrics, manager_->status()); });
+    return okStatus();
   }
 
   Status reload(const config::ConfigPtr&, const config::ConfigPtr& to) override {
     return manager_->reload(to);
   }
 
+  ~SyncComponent() override { removeCollector(); }
+
   void stop(bool leave) override {
+    removeCollector();
     if (manager_) manager_->stop(leave);
+  }
+
+  void removeCollector() {
+    if (collector_ && ctx_.metrics) ctx_.metrics->registry.removeCollector(collector_);
+    collector_ = 0;
   }
 
   void fillStatus(control::Status& status) const override {
@@ -108,6 +121,7 @@ class SyncComponent final : public Component {
 
   Context& ctx_;
   std::unique_ptr<sync::SyncManager> manager_;
+  uint64_t collector_ = 0;  // metrics collector id
 };
 
 }  // namespace

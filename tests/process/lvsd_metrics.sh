@@ -5,7 +5,12 @@
 #  - reload moves it to a new address, a rejected reload is counted, removing
 #    the section switches it off;
 #  - a second lvsd on a taken address exits 7 and says why;
-#  - SIGTERM closes it.
+#  - SIGTERM closes it;
+#  - the components fill their families: with a dry-run service whose TCP
+#    check passes for one real server (the metrics port itself) and fails for
+#    the other, the check, real-server, IPVS programming, kernel-statistics
+#    and sync families carry samples. (The election's families need root and
+#    a network namespace: tests/process/lvsd_caps.sh.)
 set -euo pipefail
 BIN=${1:?usage: lvsd_metrics.sh BINDIR}
 T=$(mktemp -d)
@@ -22,8 +27,8 @@ free_port() {  # a port nothing listens on now (the kernel's ephemeral range is 
   done
   return 1
 }
-conf() {  # conf METRICS_LINE
-  printf 'director { name: "dir1" }\ncontrol { socket: "%s/lvsd.sock" }\n%s\n' "$T" "$1" > "$T/lvsd.conf"
+conf() {  # conf METRICS_LINE [MORE]
+  printf 'director { name: "dir1" }\ncontrol { socket: "%s/lvsd.sock" }\n%s\n%s\n' "$T" "$1" "${2:-}" > "$T/lvsd.conf"
 }
 
 P1=$(free_port); P2=$(free_port)
@@ -86,4 +91,61 @@ rc=0; wait $PID || rc=$?
 PID=
 [ $rc -eq 0 ] || fail "SIGTERM exit status $rc"
 refused "$P2" || fail "endpoint still answers after lvsd stopped"
+
+# The components' families, from a running service (dry-run backend).
+P3=$(free_port); DEAD=$(free_port)
+SERVICE="check { name: \"tcp\" tcp {} interval_ms: 300 timeout_ms: 200 rise: 1 fall: 1 }
+virtual_service { name: \"web\" address: \"192.0.2.10:80\" scheduler: \"wrr\" forwarding: NAT
+  real_server { address: \"127.0.0.1:$P3\" weight: 5 }
+  real_server { address: \"127.0.0.1:$DEAD\" weight: 3 }
+  check: \"tcp\" }"
+conf "metrics { listen: \"127.0.0.1:$P3\" }" "$SERVICE"
+"$BIN/lvsd" -f "$T/lvsd.conf" --config-test > /dev/null 2>&1 || { "$BIN/lvsd" -f "$T/lvsd.conf" --config-test >&2; fail "service config invalid"; }
+"$BIN/lvsd" -f "$T/lvsd.conf" --foreground --dry-run -n dir1 2> "$T/log" &
+PID=$!
+for _ in $(seq 50); do [ -S "$T/lvsd.sock" ] && break; sleep 0.1; done
+[ -S "$T/lvsd.sock" ] || fail "lvsd with a service did not start"
+UP="service=\"web\",real_server=\"127.0.0.1:$P3\""
+DOWN="service=\"web\",real_server=\"127.0.0.1:$DEAD\""
+# The worker refreshes kernel statistics every 2 s; checks run every 300 ms.
+ok=
+for _ in $(seq 60); do
+  scrape "$P3" > "$T/m5" || fail "no metrics on $P3"
+  grep -q "^lvsd_real_server_up{$UP} 1\$" "$T/m5" &&
+    grep -q "^lvsd_real_server_up{$DOWN} 0\$" "$T/m5" &&
+    grep -q "^lvsd_ipvs_destination_active_connections{$UP} 0\$" "$T/m5" &&
+    grep -Eq "^lvsd_check_results_total\{check=\"tcp\",target=\"127.0.0.1:$DEAD\",result=\"failure\"\} [1-9]" "$T/m5" &&
+    { ok=1; break; }
+  sleep 0.1
+done
+[ -n "$ok" ] || { cat "$T/m5" >&2; fail "real servers not 1 (up) and 0 (down), no failed check, or no kernel statistics, after 6 s"; }
+m=$T/m5
+want() {  # want REGEX WHAT
+  grep -Eq "$1" "$m" || { grep -v '^#' "$m" | grep -E 'check|real_server' >&2; fail "$2: no line matches $1"; }
+}
+want "^lvsd_check_results_total\{check=\"tcp\",target=\"127.0.0.1:$P3\",result=\"success\"\} [1-9][0-9]*\$" "passing check counted"
+want "^lvsd_check_results_total\{check=\"tcp\",target=\"127.0.0.1:$DEAD\",result=\"failure\"\} [1-9][0-9]*\$" "failing check counted"
+want "^lvsd_check_last_duration_seconds\{check=\"tcp\",target=\"127.0.0.1:$P3\"\} [0-9.e-]+\$" "last check latency"
+want "^lvsd_check_duration_seconds_count [1-9][0-9]*\$" "check latency histogram"
+want "^lvsd_check_duration_seconds_bucket\{le=\"\+Inf\"\} [1-9][0-9]*\$" "check latency +Inf bucket"
+want "^lvsd_real_server_weight\{$UP\} 5\$" "weight of the up server"
+want "^lvsd_real_server_weight\{$DOWN\} 0\$" "weight of the down server (not in IPVS)"
+want "^lvsd_ipvs_applies_total [1-9][0-9]*\$" "IPVS applies"
+want "^lvsd_ipvs_operations_total [1-9][0-9]*\$" "IPVS operations (service + destination added)"
+want "^lvsd_ipvs_operation_errors_total 0\$" "IPVS operation errors"
+want "^lvsd_ipvs_service_connections_total\{service=\"web\"\} 0\$" "service connections (dry run: 0)"
+want "^lvsd_ipvs_service_bytes_per_second\{service=\"web\",direction=\"in\"\} 0\$" "service byte rate"
+want "^lvsd_ipvs_destination_connections_per_second\{$UP\} 0\$" "destination connection rate"
+want "^lvsd_sync_resyncs_total 0\$" "resyncs"
+want "^lvsd_sync_daemon_switches_total [0-9]+\$" "sync daemon switches"
+# The down server is not in the (dry-run) IPVS table, so it has no kernel statistics.
+! grep -q "^lvsd_ipvs_destination_active_connections{$DOWN}" "$m" || fail "a server absent from IPVS has kernel statistics"
+# Draining sets the wanted weight to 0 at the next scrape.
+"$BIN/lvsctl" -s "$T/lvsd.sock" drain web "127.0.0.1:$P3" > /dev/null || fail "drain failed"
+scrape "$P3" > "$T/m6"
+grep -q "^lvsd_real_server_weight{$UP} 0\$" "$T/m6" || fail "drained server's weight not 0"
+kill -TERM $PID
+rc=0; wait $PID || rc=$?
+PID=
+[ $rc -eq 0 ] || fail "SIGTERM exit status $rc (service run)"
 echo "PASS lvsd metrics endpoint"
