@@ -31,6 +31,13 @@
 # transition. restart_ms is SIGTERM (old lvsd's log) to INIT -> MASTER
 # (new lvsd's log).
 # Prints RESULT restart_ms=N failed_requests=N ipvs_ops=N vip_moves=N backup_transitions=N.
+#
+# Control (adoption is not blind): rs3's server is stopped while lvsd is
+# down, and lvsd restarted again. rs3 is still in the kernel's table as
+# configured, so it is adopted UP, but its first check fails and takes it
+# out at once ("UP -> DOWN ... (adopted 1/1)", not after fall 3): exactly
+# one IPVS op, the delete of rs3. Prints RESULT control_ops=N
+# control_down_ms=N (the new lvsd's start to the delete).
 
 topo_create --clients 1 --directors 2 --servers 3
 for rs in $LAB_SERVERS; do rs_dr "$rs" "$VIP"; rs_serve "$rs"; done
@@ -140,3 +147,24 @@ grep -q 'start: 3 of the configured real servers found in the IPVS table' "$LAB_
 [ "$btr" -eq 0 ] || fail "dir2 changed state during the restart: $(grep 'heartbeat: instance=' "$LAB_STATE/lvsd-dir2.log" | tail -n 3 | tr '\n' ';')"
 [ "$ok" -gt 20 ] || fail "the client got only $ok answers"
 [ "$bad" -eq 0 ] || fail "$bad client requests failed: $(grep -m1 '^req [0-9]* error' "$LAB_STATE/traffic.log")"
+
+step "control: rs3 dies while lvsd is down; its adopted check takes it out at once"
+lvsd_stop dir1
+cp "$LAB_STATE/lvsd-dir1.log" "$LAB_STATE/lvsd-dir1-second.log"
+kill "$(cat "$LAB_STATE/rs3-serve.pid")" || fail "stopping rs3's server"
+start_director dir1
+rs3_gone() { ! table dir1 | grep -q '^10.1.0.103:80 '; }
+wait_for 15 "rs3 to leave dir1's table" rs3_gone
+sleep 1
+grep 'adopt\|UP -> DOWN\|services: ipvs: ' "$LAB_STATE/lvsd-dir1.log" | sed 's/^/lab:   /'
+grep -q 'start: 3 of the configured real servers found in the IPVS table' "$LAB_STATE/lvsd-dir1.log" ||
+  fail "control: rs3 was not adopted with the others"
+grep -q 'rs=10.1.0.103:80 check=http UP -> DOWN reason=.*(adopted 1/1)' "$LAB_STATE/lvsd-dir1.log" ||
+  fail "control: rs3's first failed check did not take it down at once"
+cops=$(grep -c 'services: ipvs: ' "$LAB_STATE/lvsd-dir1.log" || true)
+down_ms=$(($(ms_of "$LAB_STATE/lvsd-dir1.log" 'services: ipvs: delete-destination') - $(ms_of "$LAB_STATE/lvsd-dir1.log" 'start: 3 of the configured')))
+[ "$down_ms" -lt 0 ] && down_ms=$((down_ms + 86400000))
+result control_ops="$cops" control_down_ms="$down_ms"
+[ "$cops" -eq 1 ] || fail "control: $cops IPVS ops, expected the one delete of rs3"
+grep -q 'services: ipvs: delete-destination .*10.1.0.103:80' "$LAB_STATE/lvsd-dir1.log" ||
+  fail "control: the one op is not the delete of rs3"
