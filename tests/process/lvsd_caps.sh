@@ -119,6 +119,7 @@ grep -q '^lvsd_instance_priority{lvs_instance="VI_1"} 150$' "$T/m" || fail "prio
 grep -Eq '^lvsd_instance_transitions_total\{lvs_instance="VI_1",from="BACKUP",to="MASTER"\} 1$' "$T/m" || fail "BACKUP -> MASTER not counted"
 grep -Eq '^lvsd_heartbeat_sent_total [1-9][0-9]*$' "$T/m" || fail "heartbeats sent not counted"
 grep -Eq '^lvsd_heartbeat_loop_wakeups_total [1-9][0-9]*$' "$T/m" || fail "heartbeat loop wake-ups not counted"
+grep -Eq '^lvsd_heartbeat_dropped_total\{reason="bad-mac"\} 0$' "$T/m" || fail "drop reasons not exported (at 0)"
 grep -Eq '^lvsd_heartbeat_loop_late_wakeups_total\{over="0.02"\} [0-9]+$' "$T/m" || fail "late wake-ups missing"
 grep -Eq '^lvsd_heartbeat_loop_max_lateness_seconds [0-9.e-]+$' "$T/m" || fail "max lateness missing"
 grep -Eq '^lvsd_real_server_up\{service="web",real_server="10.77.0.2:80"\} 1$' "$T/m" || fail "exec-checked server not up"
