@@ -337,7 +337,7 @@ class ServicesComponent final : public Component, public healthcheck::Connection
   // Upgrades without downtime (docs/operations.md): a predecessor that
   // stopped with `ipvs.on_stop: LEAVE` left its table, in which the servers
   // it saw up have their configured weight. Those start up (their checks
-  // begin UP, the first result decides) instead of down, so the first
+  // begin UP, then rise/fall as usual) instead of down, so the first
   // plan is empty rather than a removal of every server until its checks
   // pass. The dump also fills the reconciler's cache for that first plan.
   std::vector<healthcheck::AdoptedServer> adoptFromKernel() {
@@ -357,7 +357,7 @@ class ServicesComponent final : public Component, public healthcheck::Connection
       for (const auto& b : base_)
         if (b.vs.service.key == p.service) out.push_back({b.key, p.destination});
     log()->info("start: {} of the configured real servers found in the IPVS table as configured: "
-                "adopted as up until their first check",
+                "their checks start UP",
                 out.size());
     return out;
   }

@@ -44,7 +44,6 @@ Duration CheckerCore::jittered(Duration d) {
 
 TimePoint CheckerCore::start(TimePoint now, bool adoptedUp) {
   health_ = adoptedUp ? Health::kUp : params_.initial;
-  provisional_ = adoptedUp && !params_.immediate;
   if (adoptedUp) lastReason_ = "adopted from the kernel table";
   startedAt_ = now;
   okRun_ = failRun_ = 0;
@@ -95,24 +94,6 @@ CheckerCore::Step CheckerCore::finishAttempt(TimePoint now, const ProbeResult& r
   const auto beforeWeight = weight_;
   const bool beforeDrain = drain_;
 
-  const bool warming = !r.up && !params_.immediate && now < startedAt_ + params_.warmup;
-  if (provisional_ && !warming) {
-    // The first counted round decides about a state adopted from the kernel.
-    provisional_ = false;
-    if (!r.up) {
-      okRun_ = 0;
-      failRun_ = 1;
-      health_ = Health::kDown;
-      weight_.reset();
-      drain_ = false;
-      step.transition = Transition{Health::kUp, Health::kDown, r.reason, "adopted", 1, 1};
-      ++counters_.failedRounds;
-      ++counters_.transitions;
-      step.outputChanged = true;
-      return step;
-    }
-  }
-
   if (r.up) {
     failRun_ = 0;
     ++okRun_;
@@ -126,6 +107,7 @@ CheckerCore::Step CheckerCore::finishAttempt(TimePoint now, const ProbeResult& r
     }
   } else {
     ++counters_.failedRounds;
+    bool warming = !params_.immediate && now < startedAt_ + params_.warmup;
     if (warming) {
       // Warm-up: the server may still be starting; a failure neither counts
       // toward fall nor breaks a run of successes.

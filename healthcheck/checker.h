@@ -67,7 +67,7 @@ struct Transition {
   Health from = Health::kDown;
   Health to = Health::kDown;
   std::string reason;
-  const char* rule = "rise";  // "rise", "fall", "file" or "adopted"
+  const char* rule = "rise";  // "rise", "fall" or "file"
   uint32_t count = 0;         // consecutive results seen
   uint32_t needed = 0;        // rise or fall
   // "UP -> DOWN reason=status 503 (fall 3/3)"
@@ -95,11 +95,12 @@ class CheckerCore {
   //
   // `adoptedUp`: lvsd found the target in the kernel's IPVS table as it
   // would program a server that is up (a predecessor left the table in
-  // place). The check starts UP provisionally, and the first round that
-  // counts decides: a success confirms UP, a failure means DOWN at once
-  // (rule "adopted", 1/1) instead of after `fall` rounds, since the
-  // adopted state is evidence of unknown age. Failed rounds in warm-up do
-  // not count, as for any check.
+  // place). The check starts UP instead of `initial`, as the previous lvsd
+  // last saw it; from the first result on the ordinary rules decide (`fall`
+  // failed rounds take it down), so a restart neither hastens nor delays
+  // detection. (Taking it down at the first failed round was tried: one
+  // round lost to a loop stall at start-up then removed and re-added a
+  // healthy server in the lab.)
   TimePoint start(TimePoint now, bool adoptedUp = false);
 
   // The shell starts an attempt at `now`; returns its deadline (now + timeout).
@@ -124,8 +125,6 @@ class CheckerCore {
   uint32_t consecutiveSuccesses() const { return okRun_; }
   uint32_t consecutiveFailures() const { return failRun_; }
   bool attemptInFlight() const { return inFlight_; }
-  // Started UP from the kernel's table and no counted round yet.
-  bool provisional() const { return provisional_; }
 
  private:
   Duration jittered(Duration d);
@@ -141,7 +140,6 @@ class CheckerCore {
   TimePoint roundStart_{};
   uint32_t attemptInRound_ = 0;
   bool inFlight_ = false;
-  bool provisional_ = false;
   uint32_t okRun_ = 0;
   uint32_t failRun_ = 0;
   CheckerCounters counters_;

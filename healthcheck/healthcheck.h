@@ -129,8 +129,8 @@ struct ManagerCounters {
 
 // A real server that lvsd found in the kernel's IPVS table at start as it
 // would program it while the server is up (daemon/ compares; a predecessor
-// left the table in place). Its checks start UP and the first counted
-// round decides, so a restart plans no IPVS operations.
+// left the table in place). Its checks start UP (then the ordinary rules
+// apply), so a restart plans no IPVS operations.
 struct AdoptedServer {
   std::string serviceKey;  // config::serviceKey()
   Endpoint realServer;
@@ -163,7 +163,7 @@ class CheckManager {
   CheckManager& operator=(const CheckManager&) = delete;
 
   // Builds checks and pools for `config` and starts them. Call once.
-  // A check starts UP (provisionally, see CheckerCore::start) when any
+  // A check starts UP (see CheckerCore::start) when any
   // (service, real server) it serves is in `adopted`; the others start
   // from their `initial` state.
   Status start(const config::Config& config, const std::vector<AdoptedServer>& adopted = {});

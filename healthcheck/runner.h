@@ -24,7 +24,7 @@ class CheckRunner : public std::enable_shared_from_this<CheckRunner> {
               std::unique_ptr<Probe> probe, Listener listener);
   ~CheckRunner();
 
-  // `adoptedUp`: start UP provisionally (CheckerCore::start).
+  // `adoptedUp`: start UP, not `initial` (CheckerCore::start).
   void start(bool adoptedUp = false);
   // Cancels timers and the attempt in flight; no listener calls after this.
   void stop();

@@ -20,7 +20,7 @@
 #    advertisement took 2.6 s in the first run, too close to 2.61 s, hence
 #    dead_count 5 here;
 #  - it reads the IPVS table and adopts the real servers it finds there as
-#    configured: their checks start UP and the first result decides, so the
+#    configured: their checks start UP (then rise/fall as usual), so the
 #    reconciler plans nothing (checks starting DOWN would remove every server
 #    for two check rounds).
 # Asserted: no failed client request; the restarted lvsd logs no
@@ -35,10 +35,10 @@
 #
 # Control (adoption is not blind): rs3's server is stopped while lvsd is
 # down, and lvsd restarted again. rs3 is still in the kernel's table as
-# configured, so it is adopted UP, but its first check fails and takes it
-# out at once ("UP -> DOWN ... (adopted 1/1)", not after fall 3): exactly
-# one IPVS op, the delete of rs3. Prints RESULT control_ops=N
-# control_down_ms=N (the new lvsd's start to the delete).
+# configured, so it is adopted UP, and its failing checks take it out after
+# fall 3 rounds ("UP -> DOWN ... (fall 3/3)"): exactly one IPVS op, the
+# delete of rs3. Prints RESULT control_ops=N control_down_ms=N (the new
+# lvsd's start to the delete; about fall x interval).
 
 topo_create --clients 1 --directors 2 --servers 3
 for rs in $LAB_SERVERS; do rs_dr "$rs" "$VIP"; rs_serve "$rs"; done
@@ -158,7 +158,7 @@ grep -q 'start: 3 of the configured real servers found in the IPVS table' "$LAB_
 [ "$ok" -gt 20 ] || fail "the client got only $ok answers"
 [ "$bad" -eq 0 ] || fail "$bad client requests failed: $(grep -m1 '^req [0-9]* error' "$LAB_STATE/traffic.log")"
 
-step "control: rs3 dies while lvsd is down; its adopted check takes it out at once"
+step "control: rs3 dies while lvsd is down; its adopted check takes it out after fall 3"
 lvsd_stop dir1
 cp "$LAB_STATE/lvsd-dir1.log" "$LAB_STATE/lvsd-dir1-second.log"
 kill "$(cat "$LAB_STATE/rs3-serve.pid")" || fail "stopping rs3's server"
@@ -169,8 +169,8 @@ sleep 1
 grep 'adopt\|UP -> DOWN\|services: ipvs: ' "$LAB_STATE/lvsd-dir1.log" | sed 's/^/lab:   /'
 grep -q 'start: 3 of the configured real servers found in the IPVS table' "$LAB_STATE/lvsd-dir1.log" ||
   fail "control: rs3 was not adopted with the others"
-grep -q 'rs=10.1.0.103:80 check=http UP -> DOWN reason=.*(adopted 1/1)' "$LAB_STATE/lvsd-dir1.log" ||
-  fail "control: rs3's first failed check did not take it down at once"
+grep -q 'rs=10.1.0.103:80 check=http UP -> DOWN reason=.*(fall 3/3)' "$LAB_STATE/lvsd-dir1.log" ||
+  fail "control: rs3's failing checks did not take it down after fall 3"
 cops=$(grep -c 'services: ipvs: ' "$LAB_STATE/lvsd-dir1.log" || true)
 down_ms=$(($(ms_of "$LAB_STATE/lvsd-dir1.log" 'services: ipvs: delete-destination') - $(ms_of "$LAB_STATE/lvsd-dir1.log" 'start: 3 of the configured')))
 [ "$down_ms" -lt 0 ] && down_ms=$((down_ms + 86400000))

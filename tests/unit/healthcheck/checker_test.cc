@@ -397,94 +397,65 @@ TEST(Checker, RestartResetsToInitialState) {
 }
 
 // Restart on a table a predecessor left (CheckManager::start with adopted
-// servers): the check starts UP provisionally and its first counted round
-// decides.
+// servers): the check starts UP, and the ordinary rules apply from there.
 Driver adopted(CheckerParams p) {
   Driver d(p);
   d.next = d.core.start(d.clock.now(), /*adoptedUp=*/true);
   return d;
 }
 
-TEST(Checker, AdoptedStartsUpAndASuccessConfirms) {
+TEST(Checker, AdoptedStartsUpAndSuccessesChangeNothing) {
   for (Health initial : {Health::kDown, Health::kUp}) {
     Driver d = adopted(params(2, 3, initial));
     EXPECT_EQ(d.core.health(), Health::kUp);
-    EXPECT_TRUE(d.core.provisional());
     EXPECT_EQ(d.core.lastReason(), "adopted from the kernel table");
     auto s = d.attempt(true);
     EXPECT_FALSE(s.transition);  // no rise needed: it was up
     EXPECT_FALSE(s.outputChanged);
-    EXPECT_FALSE(d.core.provisional());
-    // From now on the ordinary rules: fall 3.
-    EXPECT_FALSE(d.attempt(false).transition);
-    EXPECT_FALSE(d.attempt(false).transition);
-    s = d.attempt(false);
-    ASSERT_TRUE(s.transition);
-    EXPECT_STREQ(s.transition->rule, "fall");
-    EXPECT_EQ(d.core.counters().transitions, 1u);
+    EXPECT_EQ(d.core.counters().transitions, 0u);
   }
 }
 
-TEST(Checker, AdoptedFirstFailureIsDownAtOnce) {
+TEST(Checker, AdoptedGoesDownAfterFallLikeAnyUpCheck) {
+  // A server that died while lvsd was down is taken out after `fall`
+  // failed rounds, as if lvsd had not restarted; one bad round (a stalled
+  // loop at start-up, say) does not remove a healthy server.
   Driver d = adopted(params(2, 3));
+  EXPECT_FALSE(d.attempt(false).transition);
+  EXPECT_FALSE(d.attempt(false).transition);
+  EXPECT_EQ(d.core.health(), Health::kUp);
   auto s = d.attempt(false);
   ASSERT_TRUE(s.transition);
+  EXPECT_EQ(s.transition->toString(), "UP -> DOWN reason=status 503 (fall 3/3)");
   EXPECT_TRUE(s.outputChanged);
-  EXPECT_EQ(s.transition->toString(), "UP -> DOWN reason=status 503 (adopted 1/1)");
-  EXPECT_EQ(d.core.health(), Health::kDown);
-  EXPECT_FALSE(d.core.provisional());
-  EXPECT_EQ(d.core.consecutiveFailures(), 1u);
-  EXPECT_EQ(d.core.counters().transitions, 1u);
-  EXPECT_EQ(d.core.counters().failedRounds, 1u);
-  // Back up only after rise 2.
-  EXPECT_FALSE(d.attempt(true).transition);
-  s = d.attempt(true);
-  ASSERT_TRUE(s.transition);
-  EXPECT_STREQ(s.transition->rule, "rise");
-}
-
-TEST(Checker, AdoptedDecidesOnTheRoundNotTheAttempt) {
-  auto p = params(2, 3);
-  p.retries = 1;
-  Driver d = adopted(p);
-  auto s = d.attempt(false);  // retried within the round
-  EXPECT_FALSE(s.roundDone);
-  EXPECT_TRUE(d.core.provisional());
-  EXPECT_EQ(d.core.health(), Health::kUp);
-  s = d.attempt(true);  // the round succeeds
-  EXPECT_TRUE(s.roundDone);
-  EXPECT_FALSE(s.transition);
-  EXPECT_FALSE(d.core.provisional());
-  EXPECT_EQ(d.core.health(), Health::kUp);
-
-  Driver e = adopted(p);
+  // A failure followed by a success resets the run, as for any check.
+  Driver e = adopted(params(2, 3));
   e.attempt(false);
-  s = e.attempt(false);  // both attempts of the first round failed
-  ASSERT_TRUE(s.transition);
-  EXPECT_STREQ(s.transition->rule, "adopted");
+  e.attempt(false);
+  e.attempt(true);
+  e.attempt(false);
+  e.attempt(false);
+  EXPECT_EQ(e.core.health(), Health::kUp);
 }
 
-TEST(Checker, AdoptedWaitsForWarmupLikeAnyCheck) {
-  auto p = params(2, 3);
+TEST(Checker, AdoptedHonoursWarmup) {
+  auto p = params(2, 1);
   p.warmup = 2500ms;
   Driver d = adopted(p);
-  // Attempts at t=0,1,2 are in the warm-up: ignored, still provisional.
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 3; ++i) {  // t=0,1,2: in the warm-up
     EXPECT_FALSE(d.attempt(false).transition);
     EXPECT_EQ(d.core.health(), Health::kUp);
-    EXPECT_TRUE(d.core.provisional());
   }
-  auto s = d.attempt(false);  // t=3: the first round that counts
+  auto s = d.attempt(false);  // t=3: fall 1/1
   ASSERT_TRUE(s.transition);
-  EXPECT_STREQ(s.transition->rule, "adopted");
+  EXPECT_STREQ(s.transition->rule, "fall");
 }
 
-TEST(Checker, AdoptedFileCheckIsNotProvisional) {
+TEST(Checker, AdoptedFileCheckAppliesItsFirstResult) {
   auto p = params(1, 1);
   p.immediate = true;
   Driver d = adopted(p);
   EXPECT_EQ(d.core.health(), Health::kUp);
-  EXPECT_FALSE(d.core.provisional());
   auto s = d.attempt(false);
   ASSERT_TRUE(s.transition);
   EXPECT_STREQ(s.transition->rule, "file");
@@ -494,7 +465,6 @@ TEST(Checker, RestartWithoutAdoptionIsInitialAgain) {
   Driver d = adopted(params(1, 1));
   d.next = d.core.start(d.clock.now());
   EXPECT_EQ(d.core.health(), Health::kDown);
-  EXPECT_FALSE(d.core.provisional());
 }
 
 }  // namespace
