@@ -49,14 +49,16 @@ HttpResponseParser::State HttpResponseParser::fail(std::string e) {
 }
 
 void HttpResponseParser::appendBody(std::string_view data) {
-  size_t room = maxBody_ - body_.size();
+  size_t room = maxBody_ - bodySize_;
   if (data.size() > room) {
-    body_.append(data.substr(0, room));
+    if (keepBody_) body_.append(data.substr(0, room));
+    bodySize_ = maxBody_;
     truncated_ = true;
     state_ = State::kDone;
     return;
   }
-  body_.append(data);
+  if (keepBody_) body_.append(data);
+  bodySize_ += data.size();
 }
 
 HttpResponseParser::State HttpResponseParser::parseHead(std::string_view head) {

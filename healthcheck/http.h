@@ -26,7 +26,11 @@ std::string httpRequest(std::string_view path, std::string_view host, bool keepA
 class HttpResponseParser {
  public:
   enum class State { kNeedMore, kDone, kError };
-  explicit HttpResponseParser(size_t maxBody) : maxBody_(maxBody) {}
+  // keepBody=false: the body is framed and counted (max_body_bytes still
+  // applies) but not stored; body() stays empty. For checks that look at
+  // the status only, which is most of them: one allocation less per check.
+  explicit HttpResponseParser(size_t maxBody, bool keepBody = true)
+      : maxBody_(maxBody), keepBody_(keepBody) {}
 
   State feed(std::string_view data);
   // The peer closed the connection.
@@ -51,6 +55,8 @@ class HttpResponseParser {
   void appendBody(std::string_view data);
 
   size_t maxBody_;
+  bool keepBody_ = true;
+  size_t bodySize_ = 0;
   State state_ = State::kNeedMore;
   Phase phase_ = Phase::kHead;
   std::string buf_;

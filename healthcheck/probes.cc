@@ -94,7 +94,7 @@ class HttpAttempt final : public Attempt {
   HttpAttempt(asio::io_context& io, std::shared_ptr<const HttpSettings> s,
               std::shared_ptr<IdleConnection<Stream>> idle, Probe::Done d)
       : Attempt(std::move(d)), io_(io), s_(std::move(s)), idle_(std::move(idle)),
-        parser_(s_->expect->maxBody) {}
+        parser_(s_->expect->maxBody, s_->expect->needsBody()) {}
 
   void run() override {
     if (idle_->stream) {
@@ -154,7 +154,7 @@ class HttpAttempt final : public Attempt {
     if (!reused_ || parser_.state() != HttpResponseParser::State::kNeedMore || gotBytes_) return false;
     reused_ = false;
     abortiveClose(lowest());
-    parser_ = HttpResponseParser(s_->expect->maxBody);
+    parser_ = HttpResponseParser(s_->expect->maxBody, s_->expect->needsBody());
     connect();
     return true;
   }
