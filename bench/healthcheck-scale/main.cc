@@ -1,9 +1,10 @@
 // healthcheck-scale: the pieces of the health-check scale benchmark that are
 // programs (bench/healthcheck-scale/run drives them):
 //
-//   healthcheck-scale serve [--port P]
+//   healthcheck-scale serve [--port P] [--stats-file F]
 //       one small HTTP server on 0.0.0.0:P answering every address of its
-//       namespace (tests/netns/healthcheck/test_server).
+//       namespace (tests/netns/healthcheck/test_server); with --stats-file,
+//       rewrites "requests N connections M" there every second.
 //   healthcheck-scale checks --servers N [--services K] [--interval-ms I]
 //                            [--warmup-s W] [--seconds S]
 //       lvsd's CheckManager with N real servers (10.200.x.y:80, K services)
@@ -12,6 +13,9 @@
 //       over S s and prints "checks_cpu_pct=… rss_mb=… up=… attempts_per_s=…".
 //   healthcheck-scale keepalived-conf --servers N [--services K] [--interval-ms I]
 //       the same servers as keepalived.conf with HTTP_GET checks (stdout).
+//   healthcheck-scale lvsd-conf --servers N [--services K] [--interval-ms I] [--reuse 0|1]
+//       the same servers and checks as an lvsd config (stdout), for the real
+//       daemon (the lab's keepalived comparison runs it against real IPVS).
 //   healthcheck-scale addresses --servers N
 //       `ip -batch` lines adding the N addresses to lo (stdout).
 #include <sys/resource.h>
@@ -26,6 +30,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -67,18 +72,17 @@ double rssMb() {
   return 0;
 }
 
-int checks(const std::map<std::string, std::string>& f) {
+// N real servers in K services, one HTTP check each (the checks mode's and
+// lvsd-conf's config).
+config::Config benchConfig(const std::map<std::string, std::string>& f) {
   long n = flag(f, "--servers", 10000);
   long k = flag(f, "--services", 100);
   long interval = flag(f, "--interval-ms", 1000);
-  long warmup = flag(f, "--warmup-s", 30);
-  long seconds = flag(f, "--seconds", 30);
-  (void)setupLogging("warn", LogFormat::kText);  // one line per transition would be 10,000 lines
-
   config::Config cfg;
   auto* c = cfg.add_check();
   c->set_name("http");
   c->mutable_http()->set_path("/");
+  c->mutable_http()->set_reuse_connection(flag(f, "--reuse", 1) != 0);
   c->set_interval_ms(static_cast<uint32_t>(interval));
   c->set_timeout_ms(3000);
   c->set_rise(1);
@@ -92,6 +96,16 @@ int checks(const std::map<std::string, std::string>& f) {
     for (long j = 0; j < perService && i < n; ++j, ++i)
       vs->add_real_server()->set_address(address(i) + ":80");
   }
+  return cfg;
+}
+
+int checks(const std::map<std::string, std::string>& f) {
+  long n = flag(f, "--servers", 10000);
+  long interval = flag(f, "--interval-ms", 1000);
+  long warmup = flag(f, "--warmup-s", 30);
+  long seconds = flag(f, "--seconds", 30);
+  (void)setupLogging("warn", LogFormat::kText);  // one line per transition would be 10,000 lines
+  config::Config cfg = benchConfig(f);
 
   boost::asio::io_context io;
   uint64_t updates = 0;
@@ -154,7 +168,7 @@ int keepalivedConf(const std::map<std::string, std::string>& f) {
   std::cout << "global_defs {\n  router_id hcbench\n}\n";
   for (long s = 0, i = 0; s < k && i < n; ++s) {
     std::cout << "virtual_server 192.0.2." << s % 250 + 1 << " " << 1000 + s << " {\n"
-              << "  delay_loop " << std::max(1L, interval / 1000) << "\n  lb_algo wlc\n  lb_kind DR\n"
+              << "  delay_loop " << std::max(1L, interval / 1000) << "\n  lb_algo wlc\n  lb_kind NAT\n"
               << "  protocol TCP\n";
     for (long j = 0; j < perService && i < n; ++j, ++i)
       std::cout << "  real_server " << address(i) << " 80 {\n    weight 1\n    HTTP_GET {\n"
@@ -162,6 +176,20 @@ int keepalivedConf(const std::map<std::string, std::string>& f) {
                 << "      connect_timeout 3\n      retry 2\n    }\n  }\n";
     std::cout << "}\n";
   }
+  return 0;
+}
+
+int lvsdConf(const std::map<std::string, std::string>& f) {
+  config::Config cfg = benchConfig(f);
+  cfg.add_director()->set_name("hc");
+  // What the validator asks of a real config: a timeout below the interval,
+  // and NAT for a virtual port (1000+) other than the servers' (80).
+  auto* c = cfg.mutable_check(0);
+  c->set_timeout_ms(std::min<uint32_t>(3000, c->interval_ms() * 9 / 10));
+  for (auto& vs : *cfg.mutable_virtual_service()) vs.set_forwarding(config::NAT);
+  std::string text;
+  if (!google::protobuf::TextFormat::PrintToString(cfg, &text)) return 1;
+  std::cout << text;
   return 0;
 }
 
@@ -174,6 +202,18 @@ int addresses(const std::map<std::string, std::string>& f) {
 int serve(const std::map<std::string, std::string>& f) {
   lvsd::testing::TestServer s(/*ownThread=*/false);
   s.listenHttp("0.0.0.0", static_cast<uint16_t>(flag(f, "--port", 80)));
+  std::thread stats;
+  if (auto it = f.find("--stats-file"); it != f.end()) {
+    // Counters for whoever measures checks per second (the lab benchmark).
+    stats = std::thread([&s, path = it->second] {
+      for (;;) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        std::ofstream(path + ".tmp") << "requests " << s.requests() << " connections " << s.connections() << "\n";
+        std::rename((path + ".tmp").c_str(), path.c_str());
+      }
+    });
+    stats.detach();
+  }
   s.runHere();
   return 0;
 }
@@ -185,8 +225,9 @@ int main(int argc, char** argv) {
   auto f = flags(argc, argv);
   if (mode == "checks") return checks(f);
   if (mode == "keepalived-conf") return keepalivedConf(f);
+  if (mode == "lvsd-conf") return lvsdConf(f);
   if (mode == "addresses") return addresses(f);
   if (mode == "serve") return serve(f);
-  std::cerr << "usage: healthcheck-scale serve|checks|keepalived-conf|addresses [--flag value]...\n";
+  std::cerr << "usage: healthcheck-scale serve|checks|keepalived-conf|lvsd-conf|addresses [--flag value]...\n";
   return 2;
 }

@@ -86,7 +86,7 @@ class TestServer::Impl {
       });
     }
     // One request at a time; HTTP/1.1 keeps the connection unless the
-    // client says "Connection: close".
+    // client says "Connection: close"; HTTP/1.0 closes unless it asks.
     void process() {
       auto end = buf.find("\r\n\r\n");
       if (end == std::string::npos) return read();
@@ -110,7 +110,11 @@ class TestServer::Impl {
         return;
       }
       if (r == Reply::kClose) return;
-      bool close = head.find("\r\nConnection: close") != std::string::npos;
+      // HTTP/1.0 is persistent only when asked (RFC 9112 §9.3): keepalived's
+      // HTTP_GET sends "GET / HTTP/1.0" and reads until the server closes.
+      bool http10 = head.substr(0, head.find("\r\n")).find(" HTTP/1.0") != std::string::npos;
+      bool close = head.find("\r\nConnection: close") != std::string::npos ||
+                   (http10 && head.find("\r\nConnection: keep-alive") == std::string::npos);
       out = response(r, close);
       if (r == Reply::kOkThenClose) close = true;  // without saying so
       asio::async_write(s, asio::buffer(out), [self = this->shared_from_this(), close](
