@@ -109,7 +109,7 @@ UP="service=\"web\",real_server=\"127.0.0.1:$P3\""
 DOWN="service=\"web\",real_server=\"127.0.0.1:$DEAD\""
 # The worker refreshes kernel statistics every 2 s; checks run every 300 ms.
 ok=
-for _ in $(seq 60); do
+for _ in $(seq 100); do
   scrape "$P3" > "$T/m5" || fail "no metrics on $P3"
   grep -q "^lvsd_real_server_up{$UP} 1\$" "$T/m5" &&
     grep -q "^lvsd_real_server_up{$DOWN} 0\$" "$T/m5" &&
@@ -118,7 +118,7 @@ for _ in $(seq 60); do
     { ok=1; break; }
   sleep 0.1
 done
-[ -n "$ok" ] || { cat "$T/m5" >&2; fail "real servers not 1 (up) and 0 (down), no failed check, or no kernel statistics, after 6 s"; }
+[ -n "$ok" ] || { cat "$T/m5" >&2; fail "real servers not 1 (up) and 0 (down), no failed check, or no kernel statistics, after 10 s"; }
 m=$T/m5
 want() {  # want REGEX WHAT
   grep -Eq "$1" "$m" || { grep -v '^#' "$m" | grep -E 'check|real_server' >&2; fail "$2: no line matches $1"; }

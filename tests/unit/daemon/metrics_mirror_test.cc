@@ -106,6 +106,49 @@ TEST_F(Mirror, ChecksAndRealServers) {
   EXPECT_TRUE(has(t, "lvsd_real_server_weight{service=\"web\",real_server=\"10.0.1.12:80\"} 0"));
 }
 
+// A reload that removed a real server or a check: the next scrape forgets
+// them; the histogram keeps its (cumulative) totals.
+TEST_F(Mirror, ChecksForgetWhatLeft) {
+  healthcheck::Snapshot snap;
+  healthcheck::CheckStatus ch;
+  ch.name = "tcp";
+  ch.target = *Endpoint::parse("10.0.1.11:80");
+  ch.stats.successes = 1;
+  snap.checks.push_back(ch);
+  healthcheck::ServiceStatus svc;
+  svc.key = "tcp/192.0.2.10:80";  // no name: the key labels it
+  healthcheck::RealServerStatus rs;
+  rs.address = *Endpoint::parse("10.0.1.11:80");
+  rs.up = true;
+  rs.weight = 1;
+  svc.realServers = {rs};
+  snap.services.push_back(svc);
+  healthcheck::ManagerCounters c;
+  c.latency.count = 1;
+  for (auto& b : c.latency.buckets) b = 1;
+  mirrorChecks(m_, snap, c);
+  EXPECT_TRUE(has(text(), "lvsd_real_server_up{service=\"tcp/192.0.2.10:80\",real_server=\"10.0.1.11:80\"} 1"))
+      << text();
+  mirrorChecks(m_, {}, c);
+  std::string t = text();
+  EXPECT_EQ(t.find("real_server=\"10.0.1.11:80\""), std::string::npos) << t;
+  EXPECT_EQ(t.find("target=\"10.0.1.11:80\""), std::string::npos) << t;
+  EXPECT_TRUE(has(t, "lvsd_check_duration_seconds_count 1"));
+}
+
+// Counters mirrored from a module may only grow between scrapes; a mirror
+// does not add them up twice.
+TEST_F(Mirror, MirroringTwiceIsIdempotent) {
+  mirrorHeartbeat(m_, {{"sent", 5}, {"drop.bad-mac", 0}});
+  mirrorHeartbeat(m_, {{"sent", 5}, {"drop.bad-mac", 0}});
+  std::string t = text();
+  EXPECT_TRUE(has(t, "lvsd_heartbeat_sent_total 5")) << t;
+  EXPECT_TRUE(has(t, "lvsd_heartbeat_dropped_total{reason=\"bad-mac\"} 0"));
+  mirrorIpvsCounters(m_, 2, 3, 0);
+  mirrorIpvsCounters(m_, 2, 3, 0);
+  EXPECT_TRUE(has(text(), "lvsd_ipvs_operations_total 3"));
+}
+
 TEST_F(Mirror, IpvsCountersAndKernelStats) {
   mirrorIpvsCounters(m_, 7, 31, 1);
   ServiceStats s;
