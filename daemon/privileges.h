@@ -35,13 +35,13 @@ std::vector<Need> needed(const config::Config& cfg);
 uint64_t maskOf(const std::vector<Need>& needs);
 
 struct Report {
-  bool held = false;          // the process had capabilities to drop
-  uint64_t kept = 0;          // effective = permitted afterwards
-  uint64_t dropped = 0;       // given up from the permitted set
-  bool bounding = false;      // the bounding set was reduced to `kept`
+  bool held = false;      // the process had capabilities to drop
+  uint64_t kept = 0;      // effective = permitted afterwards
+  uint64_t dropped = 0;   // given up from the permitted set
+  bool bounding = false;  // the bounding set was reduced to `kept`
   uint64_t boundingAfter = 0;
   bool noNewPrivs = false;
-  size_t threads = 0;         // threads that were changed (main included)
+  size_t threads = 0;  // threads that were changed (main included)
 };
 
 // Keeps `keep` (intersected with what the process holds) in every thread.

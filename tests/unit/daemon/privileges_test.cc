@@ -16,7 +16,9 @@
 namespace lvsd::daemon::privileges {
 namespace {
 
-constexpr uint64_t bit(int c) { return uint64_t(1) << c; }
+constexpr uint64_t bit(int c) {
+  return uint64_t(1) << c;
+}
 
 TEST(Privileges, NeededByDefault) {
   config::Config c;
@@ -83,8 +85,10 @@ TEST(Privileges, DropReachesEveryThread) {
     const uint64_t keep = bit(CAP_NET_ADMIN) | bit(CAP_NET_RAW);
     auto r = drop(keep, true);
     int code = 0;
-    if (!r) code = 10;
-    else if (geteuid() == 0 && !r->held) code = 11;
+    if (!r)
+      code = 10;
+    else if (geteuid() == 0 && !r->held)
+      code = 11;
     else if (r->held) {
       if (r->kept != keep || r->threads != 5) code = 12;
       int seen = 0;
@@ -105,9 +109,10 @@ TEST(Privileges, DropReachesEveryThread) {
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "10 drop failed, 11 root held nothing, 12 wrong kept "
-                                       "set or thread count, 13 a thread's CapEff/CapPrm, 14 no_new_privs, "
-                                       "15 thread count in /proc";
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "10 drop failed, 11 root held nothing, 12 wrong kept "
+         "set or thread count, 13 a thread's CapEff/CapPrm, 14 no_new_privs, "
+         "15 thread count in /proc";
 }
 
 }  // namespace
