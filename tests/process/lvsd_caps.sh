@@ -10,7 +10,9 @@
 #    (no CAP_NET_BIND_SERVICE) and the old endpoint keeps serving;
 #  - control: heartbeat.realtime_priority keeps CAP_SYS_NICE, a metrics port
 #    below 1024 keeps CAP_NET_BIND_SERVICE (0x803400);
-#  - the instance, transition and heartbeat families carry samples.
+#  - the instance, transition and heartbeat families carry samples;
+#  - under a unit-like bounding set (no cap_setpcap), effective and permitted
+#    are still reduced and the log says the bounding set stayed.
 set -euo pipefail
 BIN=${1:?usage: lvsd_caps.sh BINDIR}
 [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (network namespace, capabilities)" >&2; exit 1; }
@@ -61,10 +63,10 @@ control { socket: "$T/lvsd.sock" }
 metrics { listen: "127.0.0.1:$1" }
 CONF
 }
-start() {
+start() {  # start [WRAPPER...]: e.g. setpriv options that exec lvsd
   rm -f "$T/lvsd.sock"
-  # `ip netns exec` execs lvsd: $! is lvsd's pid.
-  ip netns exec "$NS" "$BIN/lvsd" -f "$T/lvsd.conf" --foreground --dry-run -n dir1 2> "$T/log" &
+  # `ip netns exec` (and setpriv) exec lvsd: $! is lvsd's pid.
+  ip netns exec "$NS" "$@" "$BIN/lvsd" -f "$T/lvsd.conf" --foreground --dry-run -n dir1 2> "$T/log" &
   PID=$!
   for _ in $(seq 100); do grep -q 'capabilities: kept' "$T/log" 2>/dev/null && break; sleep 0.1; done
   grep -q 'capabilities: kept' "$T/log" || fail "lvsd did not log its capabilities"
@@ -139,5 +141,18 @@ expect_threads 0000000000803400
 grep -q 'capabilities: keeping cap_sys_nice: heartbeat.realtime_priority' "$T/log" || fail "cap_sys_nice reason not logged"
 grep -q 'capabilities: keeping cap_net_bind_service: metrics.listen port 81' "$T/log" || fail "cap_net_bind_service reason not logged"
 scrape 81 > /dev/null || fail "no metrics on port 81"
+stop
+
+# As under the systemd unit: a bounding set without cap_setpcap (the unit's
+# CapabilityBoundingSet) cannot be lowered further; effective and permitted
+# still are, and the log says the bounding set stayed.
+conf 9465
+start setpriv --bounding-set=-all,+net_admin,+net_raw,+sys_nice
+for st in /proc/$PID/task/*/status; do
+  [ "$(field "$st" CapEff)" = 0000000000003000 ] || fail "$st: CapEff $(field "$st" CapEff) under a unit-like bounding set"
+  [ "$(field "$st" CapBnd)" = 0000000000803000 ] || fail "$st: CapBnd $(field "$st" CapBnd), want the unit's 0x803000"
+done
+grep -q 'bounding set unchanged (no cap_setpcap: cap_net_admin,cap_net_raw,cap_sys_nice)' "$T/log" ||
+  fail "log does not say the bounding set stayed the unit's"
 stop
 echo "PASS lvsd capabilities after start"
