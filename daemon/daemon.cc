@@ -102,9 +102,10 @@ int Daemon::run() {
 // (daemon/privileges.h; docs/operations.md "Privileges").
 Status Daemon::dropPrivileges() {
   auto needs = privileges::needed(cfg_->proto);
-  // no_new_privs: hooks and exec checks run as root, so setuid bits and file
-  // capabilities could give them nothing the bounding set does not already
-  // deny; it only stops LSM domain transitions on exec. systemd's unit sets
+  // no_new_privs: hooks and exec checks run as root, so setuid-root programs
+  // and file capabilities could give them nothing the bounding set does not
+  // already deny; it changes only programs setuid to another user (they run
+  // as root) and LSM domain transitions on exec. The unit sets
   // NoNewPrivileges=yes too.
   auto r = privileges::drop(privileges::maskOf(needs), true);
   if (!r) return Error("dropping capabilities: " + r.error().message);
