@@ -257,7 +257,13 @@ lvsd::Status SyncManager::Impl::start(const config::ConfigPtr& cfg) {
   started_ = true;
   book_.setLocalDigest(cfg->digest);
   startWorker();
-  if (kernelSyncOn()) planDaemonsNow("start");
+  // With election instances, the daemons wait for the first role (it comes
+  // from the heartbeat's start at once): a MASTER restarted in place finds
+  // its master daemon running and keeps it, instead of switching it to
+  // backup and back (a gap in the connection sync). Without instances no
+  // role ever comes: the daemons follow the mode now.
+  if (kernelSyncOn() && (cfg->proto.instance_size() == 0 || !roles_.empty()))
+    planDaemonsNow("start");
   if (cfg->proto.sync().peer_channel().enabled()) {
     if (auto s = startChannel(); !s) return s;
   }

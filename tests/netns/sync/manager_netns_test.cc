@@ -66,6 +66,10 @@ config::ConfigPtr makeConfig(const std::string& digest) {
   auto* l = p.mutable_heartbeat()->add_link();
   l->set_name("l1");
   l->set_interface("sync0");
+  // The election instance whose roles the tests set (daemons follow roles).
+  auto* in = p.add_instance();
+  in->set_name("web");
+  in->set_vrid(51);
   auto* k = p.mutable_sync()->mutable_kernel();
   k->set_enabled(true);
   k->set_interface("sync0");
@@ -290,6 +294,40 @@ TEST_F(SyncManagerNetns, RoleChangesSwitchTheKernelDaemonsNewOneFirst) {
   int start = at("sync: daemon start master sync0 syncid 9"), stop = at("sync: daemon stop backup");
   EXPECT_GE(start, 0);
   EXPECT_GT(stop, start);
+}
+
+// A MASTER restarted in place (lvsd stopped with the daemons left running):
+// the new manager waits for its first role instead of switching the running
+// master daemon to backup, and the role MASTER then keeps it untouched.
+TEST_F(SyncManagerNetns, ARestartedMasterKeepsItsRunningMasterDaemon) {
+  Director first(pair_.b, "dir-b", w_);
+  ASSERT_TRUE(first.start(makeConfig("d"), InstanceRole::kMaster).ok());
+  ASSERT_TRUE(w_.until([&] { return first.status().kernelDaemons.rfind("master sync0", 0) == 0; }));
+  auto kernel = first.kernel;
+  pair_.b.call([&] {
+    first.mgr->stop(true);  // leave the kernel's daemons running
+    first.mgr.reset();
+    return 0;
+  });
+  ASSERT_EQ(kernel->daemons.size(), 1u);
+
+  Director again(pair_.b, "dir-b", w_);
+  again.kernel = kernel;
+  ASSERT_TRUE(again.start(makeConfig("d"), std::nullopt).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a plan at start would be done
+  ASSERT_EQ(kernel->daemons.size(), 1u);
+  EXPECT_EQ(kernel->daemons[0].state, ipvs::SyncState::kMaster) << "switched before any role";
+  pair_.b.call([&] {
+    again.mgr->setRole("web", InstanceRole::kMaster);
+    return 0;
+  });
+  ASSERT_TRUE(w_.until([&] { return again.status().daemons == "master"; }));
+  // Adopted: the first plan finds the master daemon running and sends nothing.
+  EXPECT_TRUE(log_->contains("sync: daemons unknown -> master"));
+  EXPECT_FALSE(log_->contains("sync: daemons unknown -> backup"));
+  EXPECT_FALSE(log_->contains("sync: daemon stop master"));
+  ASSERT_EQ(kernel->daemons.size(), 1u);
+  EXPECT_EQ(kernel->daemons[0].state, ipvs::SyncState::kMaster);
 }
 
 }  // namespace
