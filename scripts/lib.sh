@@ -20,5 +20,6 @@ configure_and_build() {
 }
 
 build_release() {
-  configure_and_build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  # The unit binaries run from the sanitizer build (scripts/test).
+  configure_and_build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLVSD_UNIT_TESTS=OFF
 }
