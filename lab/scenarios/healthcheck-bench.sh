@@ -25,11 +25,19 @@
 # no-reuse lvsd, the rates and the settings.
 
 N=${HC_SERVERS:-10000}
-INTERVAL_MS=${HC_INTERVAL_MS:-1000}
-MEASURE_S=${HC_MEASURE_S:-15}
+# Not 1 s as on the host: the emulated guest does not sustain 10,000 checks
+# a second (at 1 s, lvsd had 1,112 of the 10,000 servers up after 180 s,
+# the rest timing out). 20 s = 500 checks/s; the rate each side achieved
+# is printed.
+INTERVAL_MS=${HC_INTERVAL_MS:-20000}
+MEASURE_S=${HC_MEASURE_S:-20}
 HZ=100 # USER_HZ: /proc/PID/stat ticks on x86 Linux
 
 lab_require healthcheck-scale
+# Kept connections: one descriptor per check, in lvsd and in the server.
+# etc/systemd/lvsd.service sets LimitNOFILE=65536; the guest's default is
+# 1024 (first run: no check came up). keepalived raises its own limit.
+ulimit -n 65536 || fail "ulimit -n 65536"
 lab_node hc
 sysctl_ns hc "net.ipv4.ip_local_port_range=1024 65535" net.ipv4.tcp_tw_reuse=1
 
@@ -83,7 +91,11 @@ run_lvsd() {
 }
 
 run_lvsd lvsd 1
-run_lvsd nokeep 0
+# Off by default: in its one run here (after the phase above, in the same
+# boot) no destination came up within 180 s; not understood yet.
+nokeep_cpu=na
+nokeep_rate=na
+[ "${HC_NOREUSE:-0}" = 1 ] && run_lvsd nokeep 0
 
 step "keepalived $(keepalived --version 2>&1 | head -n 1): $N HTTP_GET checks, delay_loop $((INTERVAL_MS / 1000)) s"
 healthcheck-scale keepalived-conf --servers "$N" --interval-ms "$INTERVAL_MS" >"$LAB_STATE/keepalived.conf"
@@ -93,7 +105,7 @@ lab_bg keepalived hc keepalived -n -l -D -C -f "$LAB_STATE/keepalived.conf" \
 checker_alive() {
   _c=$(cat "$LAB_STATE/checkers.pid" 2>/dev/null) && [ -n "$_c" ] && kill -0 "$_c" 2>/dev/null
 }
-wait_for 30 "keepalived's checker process" checker_alive
+wait_for 180 "keepalived's checker process" checker_alive
 ka_started() { grep -q "Activating healthchecker" "$LAB_STATE/keepalived.log"; }
 wait_for 180 "keepalived to activate its checkers" ka_started
 grep -E "IPVS|FATAL|rror" "$LAB_STATE/keepalived.log" | head -n 5
@@ -118,7 +130,7 @@ log "keepalived: $kill_ok destinations in the table after the measurement"
 lab_stop keepalived
 
 ratio=$(awk -v l="$lvsd_cpu" -v k="$keepalived_cpu" 'BEGIN { if (k > 0) printf "%.3f", l / k; else print "na" }')
-ratio_nokeep=$(awk -v l="$nokeep_cpu" -v k="$keepalived_cpu" 'BEGIN { if (k > 0) printf "%.3f", l / k; else print "na" }')
+ratio_nokeep=$(awk -v l="$nokeep_cpu" -v k="$keepalived_cpu" 'BEGIN { if (l != "na" && k > 0) printf "%.3f", l / k; else print "na" }')
 result lvsd_cpu_pct="$lvsd_cpu" keepalived_cpu_pct="$keepalived_cpu" ratio="$ratio" lvsd_rss_mb="$lvsd_rss" \
   lvsd_noreuse_cpu_pct="$nokeep_cpu" ratio_noreuse="$ratio_nokeep" keepalived_rss_mb="$keepalived_rss" \
   lvsd_checks_per_s="$lvsd_rate" lvsd_noreuse_checks_per_s="$nokeep_rate" keepalived_checks_per_s="$keepalived_rate" \
