@@ -1,5 +1,5 @@
 // lvsd — the director daemon.
-//   lvsd -f FILE [--config-test] [--foreground] [--name NAME] [--socket PATH]
+//   lvsd -f FILE [--config-test] [--plan] [--foreground] [--name NAME] [--socket PATH]
 //        [--log-level LEVEL] [--log-format text|json] [--dry-run]
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,6 +11,8 @@
 #include "config/config.h"
 #include "core/log.h"
 #include "daemon/daemon.h"
+#include "daemon/plan_preview.h"
+#include "ipvs/ipvs.h"
 
 using namespace lvsd;
 using daemon::ExitCode;
@@ -23,6 +25,9 @@ void usage(std::ostream& out) {
          "            [--dry-run]\n"
          "  -f, --config FILE   configuration (default /etc/lvsd/lvsd.conf)\n"
          "  -t, --config-test   validate FILE, print every error, exit 0 (valid) or 2\n"
+         "  --plan              print the IPVS operations lvsd would apply to the kernel's\n"
+         "                      table (every real server healthy) and exit; with --dry-run,\n"
+         "                      against an empty table\n"
          "  --foreground        do not detach; log to stderr (for systemd and tests)\n"
          "  -n, --name NAME     this director's name in the config (default: host name)\n"
          "  -s, --socket PATH   control socket (default: config control.socket)\n"
@@ -49,6 +54,30 @@ bool detach() {
   return true;
 }
 
+// lvsd --plan: the operations against the kernel's table (or, with
+// --dry-run, an empty one), then exit. Reads only; changes nothing.
+int printPlan(const lvsd::config::Config& cfg, bool dryRun) {
+  ipvs::Table kernel;
+  if (!dryRun) {
+    auto backend = ipvs::makeNetlinkBackend();
+    Result<ipvs::Table> table = backend ? ipvs::readTable(**backend)
+                                        : Result<ipvs::Table>(std::move(backend).takeError());
+    if (!table) {
+      std::cerr << "lvsd: --plan: cannot read the kernel's IPVS table: " << table.error().message
+                << " (add --dry-run to plan against an empty table)\n";
+      return daemon::ExitCode::kExitStart;
+    }
+    kernel = std::move(*table);
+  }
+  auto ops = daemon::previewPlan(cfg, kernel);
+  if (!ops) {
+    std::cerr << "lvsd: --plan: " << ops.error().message << "\n";
+    return daemon::ExitCode::kExitConfig;
+  }
+  std::cout << daemon::renderPreview(*ops, cfg, kernel);
+  return daemon::ExitCode::kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,9 +86,9 @@ int main(int argc, char** argv) {
   std::string socket;
   std::string level = "info";
   std::string format = "text";
-  bool configTest = false, foreground = false, dryRun = false;
+  bool configTest = false, foreground = false, dryRun = false, planOnly = false;
 
-  enum { kLogLevel = 1000, kLogFormat, kForeground, kDryRun };
+  enum { kLogLevel = 1000, kLogFormat, kForeground, kDryRun, kPlan };
   static const option longopts[] = {
       {"config", required_argument, nullptr, 'f'},
       {"config-test", no_argument, nullptr, 't'},
@@ -69,6 +98,7 @@ int main(int argc, char** argv) {
       {"log-level", required_argument, nullptr, kLogLevel},
       {"log-format", required_argument, nullptr, kLogFormat},
       {"dry-run", no_argument, nullptr, kDryRun},
+      {"plan", no_argument, nullptr, kPlan},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
@@ -83,6 +113,7 @@ int main(int argc, char** argv) {
       case kLogLevel: level = optarg; break;
       case kLogFormat: format = optarg; break;
       case kDryRun: dryRun = true; break;
+      case kPlan: planOnly = true; break;
       case 'h': usage(std::cout); return ExitCode::kExitOk;
       default: usage(std::cerr); return ExitCode::kExitUsage;
     }
@@ -122,6 +153,8 @@ int main(int argc, char** argv) {
     std::cerr << ")\n";
     return ExitCode::kExitIdentity;
   }
+
+  if (planOnly) return printPlan(loaded.config->proto, dryRun);
 
   auto fmt = parseLogFormat(format);
   if (!fmt) {

@@ -110,6 +110,12 @@ watcher=$!
 sleep 2
 tr2=$(transitions_of "$LAB_STATE/lvsd-dir2.log")
 
+step "lvsd --plan against the real table: a restart would change nothing"
+plan=$(nsx dir1 lvsd --plan -f "$LAB_STATE/lvsd.conf" -n dir1) || fail "lvsd --plan failed: $plan"
+echo "$plan" | sed 's/^/lab:   /'
+echo "$plan" | grep -q "^0 operation(s): the kernel's table already matches" ||
+  fail "lvsd --plan does not see the running table as adopted"
+
 step "restart lvsd on dir1: SIGTERM, then start again"
 t0=$(lab_uptime_cs)
 lvsd_stop dir1
