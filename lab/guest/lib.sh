@@ -341,6 +341,37 @@ vip_holders() {
   done
 }
 
+# lvsd_pair_conf [HEARTBEAT_FIELDS]: what two-director lvsd scenarios share:
+# dir1 (priority 150) and dir2 (100) on the LAN, authenticated native
+# heartbeats on eth1 (default fields: 200 ms x 3), and instance "web" holding
+# vip_group "web" (the scenario defines the group and its services).
+lvsd_pair_conf() {
+  cat <<CONF
+director { name: "dir1" priority: 150 address { link: "lan" address: "$(lan_ip dir1)" } }
+director { name: "dir2" priority: 100 address { link: "lan" address: "$(lan_ip dir2)" } }
+heartbeat {
+  ${1:-interval_ms: 200 dead_count: 3 failover_limit_ms: 2000}
+  link { name: "lan" interface: "eth1" }
+  key { id: 1 secret_hex: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" }
+}
+instance { name: "web" vrid: 51 vip_group: "web" }
+CONF
+}
+
+# lvsd_director NODE [ARGS...]: lvsd on NODE from $LAB_STATE/lvsd.conf, the
+# file every director shares (one file, one config digest); its control
+# socket is /run/lvsd-NODE.sock (-s). lvsctl_at NODE ARGS...: lvsctl there.
+lvsd_director() {
+  _ld=$1
+  shift
+  lvsd_start "$_ld" -f "$LAB_STATE/lvsd.conf" --foreground -n "$_ld" -s "/run/lvsd-$_ld.sock" "$@"
+}
+lvsctl_at() {
+  _lc=$1
+  shift
+  ns "$_lc" lvsctl -s "/run/lvsd-$_lc.sock" "$@"
+}
+
 # dir_nat_gw DIR: DIR becomes the NAT real servers' gateway (LAN_GW on eth1).
 dir_nat_gw() {
   must ip -n "$1" addr add "$LAN_GW/24" dev eth1

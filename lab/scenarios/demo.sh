@@ -17,16 +17,7 @@ topo_create --clients 1 --directors 2 --servers 3
 for rs in $LAB_SERVERS; do rs_dr "$rs" "$VIP"; rs_serve "$rs"; done
 
 cat > "$LAB_STATE/lvsd.conf" <<CONF
-director { name: "dir1" priority: 150 address { link: "lan" address: "10.1.0.2" } }
-director { name: "dir2" priority: 100 address { link: "lan" address: "10.1.0.3" } }
-heartbeat {
-  interval_ms: 200
-  dead_count: 3
-  failover_limit_ms: 2000
-  link { name: "lan" interface: "eth1" }
-  key { id: 1 secret_hex: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" }
-}
-instance { name: "web" vrid: 51 vip_group: "web" }
+$(lvsd_pair_conf)
 vip_group {
   name: "web"
   vip { address: "$VIP/32" interface: "eth0" }
@@ -47,23 +38,18 @@ virtual_service {
 metrics { listen: "127.0.0.1:9465" }
 CONF
 
-start_director() {
-  # One file, one digest: each director's control socket comes from -s.
-  lvsd_start "$1" -f "$LAB_STATE/lvsd.conf" --foreground -n "$1" -s "/run/lvsd-$1.sock"
-}
-ctl() { _d=$1; shift; ns "$_d" lvsctl -s "/run/lvsd-$_d.sock" "$@"; }
 holder() { vip_holders "$VIP" dir1 dir2; }
 holds() { [ "$(holder)" = "$1" ]; }
 
 step "start lvsd on dir1 (priority 150) and dir2 (priority 100)"
-start_director dir1
-start_director dir2
+lvsd_director dir1
+lvsd_director dir2
 wait_for 20 "dir1 to become MASTER and hold the VIP" holds dir1
 three_servers() { [ "$(nsx dir1 ipvsadm -Ln | grep -c -- '-> 10.1.0.10')" -eq 3 ]; }
 wait_for 20 "three real servers in dir1's IPVS table" three_servers
 
-echo; echo "==== lvsctl status on dir1"; ctl dir1 status; echo
-ctl dir1 status | grep -q MISMATCH && fail "the directors' config digests differ"
+echo; echo "==== lvsctl status on dir1"; lvsctl_at dir1 status; echo
+lvsctl_at dir1 status | grep -q MISMATCH && fail "the directors' config digests differ"
 echo "==== ipvsadm -Ln on dir1 (Debian's ipvsadm, the real kernel table)"; ns dir1 ipvsadm -Ln; echo
 
 step "the client fetches the VIP 30 times"
@@ -120,7 +106,7 @@ ns dir1 ip link set eth1 down
 wait_for 10 "dir2 to hold the VIP" holds dir2
 t1=$(lab_uptime_cs)
 sleep 2
-echo; echo "==== failover events on dir2"; ctl dir2 status | head -8
+echo; echo "==== failover events on dir2"; lvsctl_at dir2 status | head -8
 result failover_ms=$(( (t1 - t0) * 10 ))
 
 step "restore dir1: it preempts back"
@@ -128,7 +114,7 @@ step "restore dir1: it preempts back"
 ns dir1 ip addr del "$VIP/32" dev eth0
 ns dir1 ip link set eth0 up
 ns dir1 ip link set eth1 up
-start_director dir1
+lvsd_director dir1
 wait_for 20 "dir1 to take the VIP back" holds dir1
 sleep 2
 lab_stop traffic
@@ -139,4 +125,4 @@ echo; echo "==== client during the whole demo: $ok answers, $bad failed requests
 result answers=$ok failed=$bad
 [ "$ok" -gt 50 ] || fail "client got only $ok answers"
 [ "$bad" -eq 0 ] || [ "$after" -gt 10 ] || fail "client got no answers after the failover"
-echo "==== lvsctl status on dir1 after it came back"; ctl dir1 status | head -8
+echo "==== lvsctl status on dir1 after it came back"; lvsctl_at dir1 status | head -8

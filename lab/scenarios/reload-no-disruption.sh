@@ -36,16 +36,7 @@ config() {
   rs4=
   [ -n "$W4" ] && rs4="real_server { address: \"10.1.0.104:80\" weight: $W4 }"
   cat <<CONF
-director { name: "dir1" priority: 150 address { link: "lan" address: "10.1.0.2" } }
-director { name: "dir2" priority: 100 address { link: "lan" address: "10.1.0.3" } }
-heartbeat {
-  interval_ms: 200
-  dead_count: 3
-  failover_limit_ms: 2000
-  link { name: "lan" interface: "eth1" }
-  key { id: 1 secret_hex: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" }
-}
-instance { name: "web" vrid: 51 vip_group: "web" }
+$(lvsd_pair_conf)
 vip_group { name: "web" vip { address: "$VIP/32" interface: "eth0" } }
 check { name: "http" http { path: "/" } interval_ms: 500 timeout_ms: 400 rise: 1 fall: 2 }
 virtual_service {
@@ -64,10 +55,6 @@ CONF
 }
 config >"$LAB_STATE/lvsd.conf"
 
-start_director() {
-  lvsd_start "$1" -f "$LAB_STATE/lvsd.conf" --foreground -n "$1" -s "/run/lvsd-$1.sock"
-}
-ctl() { _d=$1; shift; ns "$_d" lvsctl -s "/run/lvsd-$_d.sock" "$@"; }
 holds() { [ "$(vip_holders "$VIP" dir1 dir2)" = "$1" ]; }
 # table NODE: the web service's real servers and weights in NODE's kernel,
 # then the echo service's ("10.1.0.101:80=1 ... | 10.1.0.101:7=1 ...").
@@ -97,8 +84,8 @@ ops_are() { [ "$(ops_of dir1)" -eq "$1" ] && [ "$(ops_of dir2)" -eq "$2" ]; }
 rs4_idle() { [ "$(ipvs_active dir1 "TCP $VIP:80" 10.1.0.104:80)" = 0 ]; }
 
 step "lvsd on dir1 (150) and dir2 (100)"
-start_director dir1
-start_director dir2
+lvsd_director dir1
+lvsd_director dir2
 wait_for 30 "dir1 to become MASTER and hold the VIP" holds dir1
 wait_for 20 "both kernel tables to hold the configured services" tables_match
 sleep 1
@@ -127,8 +114,8 @@ while [ "$i" -le 20 ]; do
   [ $((i % 4)) = 0 ] && wait_for 10 "rs4's active connections to end" rs4_idle
   config >"$LAB_STATE/lvsd.conf"
   changes=$((changes + 1))
-  out1=$(ctl dir1 reload 2>&1) || fail "reload $i on dir1 failed: $out1"
-  out2=$(ctl dir2 reload 2>&1) || fail "reload $i on dir2 failed: $out2"
+  out1=$(lvsctl_at dir1 reload 2>&1) || fail "reload $i on dir1 failed: $out1"
+  out2=$(lvsctl_at dir2 reload 2>&1) || fail "reload $i on dir2 failed: $out2"
   wait_for 15 "reload $i ($what): kernel tables $(expected)" tables_match
   wait_for 5 "reload $i ($what): one op each (dir1 $(($(ops_of dir1) - ops1)), dir2 $(($(ops_of dir2) - ops2)) of $changes)" \
     ops_are $((ops1 + changes)) $((ops2 + changes))

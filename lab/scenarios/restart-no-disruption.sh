@@ -44,17 +44,8 @@ topo_create --clients 1 --directors 2 --servers 3
 for rs in $LAB_SERVERS; do rs_dr "$rs" "$VIP"; rs_serve "$rs"; done
 
 cat >"$LAB_STATE/lvsd.conf" <<CONF
-director { name: "dir1" priority: 150 address { link: "lan" address: "10.1.0.2" } }
-director { name: "dir2" priority: 100 address { link: "lan" address: "10.1.0.3" } }
-heartbeat {
-  interval_ms: 1000
-  dead_count: 5
-  release_on_stop: false
-  link { name: "lan" interface: "eth1" }
-  key { id: 1 secret_hex: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" }
-}
+$(lvsd_pair_conf "interval_ms: 1000 dead_count: 5 release_on_stop: false")
 ipvs { on_stop: LEAVE }
-instance { name: "web" vrid: 51 vip_group: "web" }
 vip_group { name: "web" vip { address: "$VIP/32" interface: "eth0" } }
 check { name: "http" http { path: "/" } interval_ms: 1000 timeout_ms: 500 rise: 2 fall: 3 }
 virtual_service {
@@ -65,17 +56,13 @@ virtual_service {
 }
 CONF
 
-start_director() {
-  lvsd_start "$1" -f "$LAB_STATE/lvsd.conf" --foreground -n "$1" -s "/run/lvsd-$1.sock"
-}
-ctl() { _d=$1; shift; ns "$_d" lvsctl -s "/run/lvsd-$_d.sock" "$@"; }
 holds() { [ "$(vip_holders "$VIP" dir1 dir2)" = "$1" ]; }
 # The kernel table without counters: services, real servers, forwarding, weights.
 table() {
   nsx "$1" ipvsadm -Ln 2>/dev/null | awk '$1 == "->" { print $2, $3, $4; next } { print $1, $2, $3 }'
 }
 three_up() { [ "$(table "$1" | grep -c '^10.1.0.10[1-3]:80 Route [1-3]$')" -eq 3 ]; }
-master() { ctl dir1 status 2>/dev/null | grep -q '^web  *MASTER '; }
+master() { lvsctl_at dir1 status 2>/dev/null | grep -q '^web  *MASTER '; }
 transitions_of() { grep -c 'heartbeat: instance=.* -> ' "$1"; }
 # failed LOG: failed requests, except the last one if our own lab_stop
 # interrupted it (labnet reports the request in flight at SIGTERM).
@@ -90,8 +77,8 @@ ms_of() {
 }
 
 step "lvsd on dir1 (150) and dir2 (100), 1000 ms x 5 heartbeats, release_on_stop false"
-start_director dir1
-start_director dir2
+lvsd_director dir1
+lvsd_director dir2
 wait_for 30 "dir1 to become MASTER and hold the VIP" holds dir1
 wait_for 20 "three real servers in dir1's table" three_up dir1
 wait_for 20 "three real servers in dir2's table" three_up dir2
@@ -120,7 +107,7 @@ step "restart lvsd on dir1: SIGTERM, then start again"
 t0=$(lab_uptime_cs)
 lvsd_stop dir1
 cp "$LAB_STATE/lvsd-dir1.log" "$LAB_STATE/lvsd-dir1-before.log"
-start_director dir1
+lvsd_director dir1
 wait_for 20 "the restarted lvsd to answer as MASTER" master
 t1=$(lab_uptime_cs)
 echo "restarted in $(lab_cs_to_s $((t1 - t0))) s"
@@ -168,7 +155,7 @@ step "control: rs3 dies while lvsd is down; its adopted check takes it out after
 lvsd_stop dir1
 cp "$LAB_STATE/lvsd-dir1.log" "$LAB_STATE/lvsd-dir1-second.log"
 kill "$(cat "$LAB_STATE/rs3-serve.pid")" || fail "stopping rs3's server"
-start_director dir1
+lvsd_director dir1
 rs3_gone() { ! table dir1 | grep -q '^10.1.0.103:80 '; }
 wait_for 15 "rs3 to leave dir1's table" rs3_gone
 sleep 1

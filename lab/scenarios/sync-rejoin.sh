@@ -43,16 +43,7 @@ SOCK=8388608
 echo 16777216 >/proc/sys/net/core/rmem_max || fail "net.core.rmem_max"
 
 cat >"$LAB_STATE/lvsd.conf" <<CONF
-director { name: "dir1" priority: 150 address { link: "lan" address: "$(lan_ip dir1)" } }
-director { name: "dir2" priority: 100 address { link: "lan" address: "$(lan_ip dir2)" } }
-heartbeat {
-  interval_ms: 200
-  dead_count: 3
-  failover_limit_ms: 2000
-  link { name: "lan" interface: "eth1" }
-  key { id: 1 secret_hex: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" }
-}
-instance { name: "web" vrid: 51 vip_group: "web" }
+$(lvsd_pair_conf)
 vip_group {
   name: "web"
   vip { address: "$VIP/32" interface: "eth0" }
@@ -73,10 +64,6 @@ sync {
   peer_channel { enabled: true psk_hex: "8f0e2d4c6a8b1c3e5f7a9b0d2e4f6a8c" }
 }
 CONF
-start_director() {
-  # One file, one digest: each director's control socket comes from -s.
-  lvsd_start "$1" -f "$LAB_STATE/lvsd.conf" --foreground -n "$1" -s "/run/lvsd-$1.sock"
-}
 holder() { vip_holders "$VIP" dir1 dir2; }
 holds() { [ "$(holder)" = "$1" ]; }
 daemons() { nsx "$1" ipvsadm -L --daemon 2>/dev/null | awk '{ print $1 }' | sort | tr '\n' ' '; }
@@ -117,7 +104,7 @@ n1=$(conn_count dir1)
 echo "reading dir1's proc table once ($n1 entries) takes $(lab_cs_to_s $(($(lab_uptime_cs) - t0))) s here"
 [ "$n1" -eq $N ] || fail "dir1 holds $n1 entries, not $N"
 step "lvsd starts on dir1 alone: MASTER, its daemons switch backup -> master"
-start_director dir1
+lvsd_director dir1
 wait_for 30 "dir1 to become MASTER and hold the VIP" holds dir1
 wait_for 20 "dir1's master sync daemon (has: $(daemons dir1))" runs dir1 master
 ns dir1 ipvsadm -L --daemon
@@ -136,7 +123,7 @@ echo "dir1 holds $total persistence templates; client's template: $before"
 step "lvsd starts on a fresh dir2: BACKUP, backup daemon, asks dir1 for the table"
 [ "$(conn_count dir2)" -eq 0 ] || fail "dir2 is not fresh: $(conn_count dir2) entries"
 t0=$(lab_uptime_cs)
-start_director dir2
+lvsd_director dir2
 wait_for 120 "dir2 to hold all $total templates (has $(bound_count dir2))" has_bound dir2 "$total"
 t1=$(lab_uptime_cs)
 runs dir2 backup || fail "dir2 runs sync daemons '$(daemons dir2)', not the backup daemon"

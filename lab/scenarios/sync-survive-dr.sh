@@ -40,16 +40,7 @@ sync='sync {
 }'
 [ "$CONTROL" = nosync ] && sync=
 cat >"$LAB_STATE/lvsd.conf" <<CONF
-director { name: "dir1" priority: 150 address { link: "lan" address: "$(lan_ip dir1)" } }
-director { name: "dir2" priority: 100 address { link: "lan" address: "$(lan_ip dir2)" } }
-heartbeat {
-  interval_ms: 200
-  dead_count: 3
-  failover_limit_ms: 2000
-  link { name: "lan" interface: "eth1" }
-  key { id: 1 secret_hex: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" }
-}
-instance { name: "web" vrid: 51 vip_group: "web" }
+$(lvsd_pair_conf)
 vip_group {
   name: "web"
   vip { address: "$VIP/32" interface: "eth0" }
@@ -68,10 +59,6 @@ virtual_service {
 $sync
 CONF
 
-start_director() {
-  # One file, one digest: each director's control socket comes from -s.
-  lvsd_start "$1" -f "$LAB_STATE/lvsd.conf" --foreground -n "$1" -s "/run/lvsd-$1.sock"
-}
 holder() { vip_holders "$VIP" dir1 dir2; }
 holds() { [ "$(holder)" = "$1" ]; }
 daemons() { nsx "$1" ipvsadm -L --daemon 2>/dev/null | awk '{ print $1 }' | sort | tr '\n' ' '; }
@@ -82,8 +69,8 @@ established() { # NODE -> ESTABLISHED connections to VIP:7
 has_established() { [ "$(established "$1")" -ge "$2" ]; }
 
 step "lvsd on dir1 (priority 150) and dir2 (100); $METHOD echo service $VIP:7"
-start_director dir1
-start_director dir2
+lvsd_director dir1
+lvsd_director dir2
 wait_for 30 "dir1 to become MASTER and hold the VIP" holds dir1
 if [ "$CONTROL" = nosync ]; then
   [ -z "$(daemons dir1)$(daemons dir2)" ] || fail "sync daemons run without sync configured"
