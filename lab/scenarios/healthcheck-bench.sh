@@ -100,8 +100,10 @@ nokeep_rate=na
 step "keepalived $(keepalived --version 2>&1 | head -n 1): $N HTTP_GET checks, delay_loop $((INTERVAL_MS / 1000)) s"
 healthcheck-scale keepalived-conf --servers "$N" --interval-ms "$INTERVAL_MS" >"$LAB_STATE/keepalived.conf"
 rm -f "$LAB_STATE/checkers.pid"
+# Its own pid files must not be lab_bg's keepalived.pid (which holds
+# keepalived's own pid): it would report "daemon is already running".
 lab_bg keepalived hc keepalived -n -l -D -C -f "$LAB_STATE/keepalived.conf" \
-  -p "$LAB_STATE/keepalived.pid" -c "$LAB_STATE/checkers.pid"
+  -p "$LAB_STATE/ka-main.pid" -r "$LAB_STATE/ka-vrrp.pid" -c "$LAB_STATE/checkers.pid"
 checker_alive() {
   _c=$(cat "$LAB_STATE/checkers.pid" 2>/dev/null) && [ -n "$_c" ] && kill -0 "$_c" 2>/dev/null
 }
