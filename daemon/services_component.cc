@@ -64,6 +64,7 @@ class IpvsWorker {
     {
       std::lock_guard lock(mu_);
       pending_ = std::move(desired);
+      ++submitted_;
     }
     cv_.notify_all();
   }
@@ -94,6 +95,18 @@ class IpvsWorker {
     std::lock_guard lock(statsMu_);
     return serviceStats_;
   }
+  // Whether stats() were read after the newest submitted table was applied:
+  // a drain that just set weight 0 must not trust counters read before its
+  // connection opened (they would say 0 and end the drain at once).
+  bool statsCurrent() const {
+    uint64_t submitted;
+    {
+      std::lock_guard lock(mu_);
+      submitted = submitted_;
+    }
+    std::lock_guard lock(statsMu_);
+    return statsGen_ == submitted;
+  }
   // The reconciler's totals as of the last apply or refresh.
   ipvs::Reconciler::Counters counters() const {
     std::lock_guard lock(statsMu_);
@@ -116,17 +129,18 @@ class IpvsWorker {
       }
       std::optional<ipvs::Table> desired;
       desired.swap(pending_);
+      if (desired) appliedGen_ = submitted_;
       lock.unlock();
       if (desired) {
         lastDesired_ = *desired;
         onReport_(reconciler_.apply(*desired));
       }
-      refreshStats();
+      refreshStats(appliedGen_);
       lock.lock();
     }
   }
 
-  void refreshStats() {
+  void refreshStats(uint64_t gen) {
     std::map<ipvs::ServiceKey, std::vector<ipvs::DestinationEntry>> fresh;
     for (const auto& vs : lastDesired_) {
       auto d = backend_->destinations(vs.service.key);
@@ -139,6 +153,7 @@ class IpvsWorker {
           if (fresh.count(e.service.key)) services[e.service.key] = std::move(e);
     std::lock_guard lock(statsMu_);
     stats_ = std::move(fresh);
+    statsGen_ = gen;
     serviceStats_ = std::move(services);
     counters_ = reconciler_.counters();
   }
@@ -146,8 +161,10 @@ class IpvsWorker {
   std::unique_ptr<ipvs::IpvsBackend> backend_;
   ipvs::Reconciler reconciler_;
   ReportFn onReport_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
+  uint64_t submitted_ = 0;   // tables submitted (mu_)
+  uint64_t appliedGen_ = 0;  // worker thread only: submitted_ when the last one was taken
   bool stopping_ = false;
   std::optional<ipvs::Table> pending_;
   std::deque<std::function<void()>> tasks_;
@@ -155,6 +172,7 @@ class IpvsWorker {
   mutable std::mutex statsMu_;
   std::map<ipvs::ServiceKey, std::vector<ipvs::DestinationEntry>> stats_;
   std::map<ipvs::ServiceKey, ipvs::ServiceEntry> serviceStats_;
+  uint64_t statsGen_ = 0;  // appliedGen_ when stats_ were read (statsMu_)
   ipvs::Reconciler::Counters counters_;
   std::thread thread_;  // last: starts after everything above exists
 };
@@ -314,7 +332,9 @@ class ServicesComponent final : public Component, public healthcheck::Connection
   // healthcheck::ConnectionCounter: drains end when active connections reach 0.
   std::optional<uint64_t> activeConnections(const std::string& serviceKey,
                                             const Endpoint& rs) override {
-    if (!worker_) return std::nullopt;
+    // Unknown (the drain keeps waiting) until the counters were read after
+    // the pool's latest change reached the kernel.
+    if (!worker_ || applyQueued_ || !worker_->statsCurrent()) return std::nullopt;
     auto stats = worker_->stats();
     for (const auto& b : base_) {
       if (b.key != serviceKey) continue;

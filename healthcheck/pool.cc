@@ -80,11 +80,13 @@ PoolLogic::Eval PoolLogic::evaluate(TimePoint now, const ConnectionsFn& connecti
     const RealServerSpec& rs = spec_.realServers[i];
     const bool drainWanted = s.admin.drain || s.check.drain;
     std::string drainReason;
+    bool drainStarts = false;
     if (!drainWanted) {
       s.drainSince.reset();
       s.drainDone = false;
     } else if (!s.drainSince) {
       s.drainSince = now;
+      drainStarts = true;
     }
 
     ServerState next;
@@ -93,7 +95,10 @@ PoolLogic::Eval PoolLogic::evaluate(TimePoint now, const ConnectionsFn& connecti
       next = ServerState::kDown;
       reason = s.check.reason.empty() ? "check down" : s.check.reason;
     } else if (drainWanted) {
-      if (!s.drainDone) {
+      // A drain starts as DRAINING: its weight 0 must reach the kernel before
+      // a connection count can say it is done (a count read earlier may
+      // predate the connection being drained).
+      if (!s.drainDone && !drainStarts) {
         std::optional<uint64_t> active = connections ? connections(i) : std::nullopt;
         if (active && *active == 0) {
           s.drainDone = true;

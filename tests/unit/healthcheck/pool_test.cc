@@ -144,6 +144,27 @@ TEST(Pool, WeightPrecedenceOperatorThenCheckThenConfig) {
   EXPECT_EQ(render(f.eval().pool), "10.0.0.1:80=1");
 }
 
+// A count read before the drain's weight 0 reached the kernel may predate
+// the very connection being drained: the first evaluation never ends a drain,
+// even when the counter says 0.
+TEST(Pool, ADrainStartsAsDrainingEvenWithZeroConnections) {
+  Fixture f(spec3());
+  for (size_t i = 0; i < 3; ++i) f.pool.setCheckOutput(i, up());
+  f.eval();
+  f.pool.setAdmin(1, {true, std::nullopt});
+  f.conns[1] = 0;
+  auto e = f.eval();
+  ASSERT_EQ(e.transitions.size(), 1u);
+  EXPECT_EQ(e.transitions[0].to, ServerState::kDraining);
+  EXPECT_EQ(render(e.pool), "10.0.0.1:80=1 10.0.0.2:80=0 10.0.0.3:80=3");
+  EXPECT_TRUE(e.draining);
+  e = f.eval();  // the next poll: the count now follows weight 0
+  ASSERT_EQ(e.transitions.size(), 1u);
+  EXPECT_EQ(e.transitions[0].to, ServerState::kDrained);
+  EXPECT_EQ(e.transitions[0].reason, "no active connections");
+  EXPECT_EQ(render(e.pool), "10.0.0.1:80=1 10.0.0.3:80=3");
+}
+
 TEST(Pool, DrainEndsWhenConnectionsReachZero) {
   Fixture f(spec3());
   for (size_t i = 0; i < 3; ++i) f.pool.setCheckOutput(i, up());
