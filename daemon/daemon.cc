@@ -15,7 +15,7 @@
 namespace lvsd::daemon {
 
 namespace {
-auto log() { return logger("daemon"); }
+auto daemonLog() { return logger("daemon"); }
 }  // namespace
 
 Daemon::Daemon(Options opts, config::ConfigPtr cfg)
@@ -46,14 +46,14 @@ int Daemon::run() {
   const std::string& socket =
       opts_.controlSocket.empty() ? cfg_->proto.control().socket() : opts_.controlSocket;
   if (auto s = control_.listen(socket); !s) {
-    log()->critical("{}", s.error().message);
+    daemonLog()->critical("{}", s.error().message);
     return kExitControl;
   }
   // Metrics endpoint: off unless config.metrics.listen is set.
   metrics_.families().startTime.labels({}).set(static_cast<double>(startedUnixMs_) / 1000);
   metrics_.families().configGeneration.labels({}).set(static_cast<double>(generation_));
   if (auto s = metrics_.apply(cfg_->proto); !s) {
-    log()->critical("{}", s.error().message);
+    daemonLog()->critical("{}", s.error().message);
     control_.close();
     return kExitMetrics;
   }
@@ -75,7 +75,7 @@ int Daemon::run() {
   for (auto& make : componentFactories()) components_.push_back(make(ctx_));
   for (auto& c : components_) {
     if (auto s = c->start(cfg_); !s) {
-      log()->critical("start {}: {}", c->name(), s.error().message);
+      daemonLog()->critical("start {}: {}", c->name(), s.error().message);
       for (size_t i = started_; i-- > 0;) components_[i]->stop(true);
       control_.close();
       return kExitStart;
@@ -83,13 +83,13 @@ int Daemon::run() {
     ++started_;
   }
   if (auto s = dropPrivileges(); !s) {
-    log()->critical("{}", s.error().message);
+    daemonLog()->critical("{}", s.error().message);
     for (size_t i = started_; i-- > 0;) components_[i]->stop(true);
     control_.close();
     return kExitPrivileges;
   }
   armSignals();
-  log()->info("started director={} config={} digest={} components={}", opts_.director,
+  daemonLog()->info("started director={} config={} digest={} components={}", opts_.director,
               cfg_->file, cfg_->digest.substr(0, 12), components_.size());
   events_.transition("daemon", opts_.director, "STARTING", "RUNNING", "start", "");
   notifySystemd("READY=1");
@@ -110,12 +110,12 @@ Status Daemon::dropPrivileges() {
   auto r = privileges::drop(privileges::maskOf(needs), true);
   if (!r) return Error("dropping capabilities: " + r.error().message);
   if (!r->held) {
-    log()->info("capabilities: none held (not root), nothing to drop");
+    daemonLog()->info("capabilities: none held (not root), nothing to drop");
     return okStatus();
   }
   for (const auto& n : needs)
-    if ((r->kept >> n.cap) & 1) log()->info("capabilities: keeping {}: {}", privileges::capName(n.cap), n.why);
-  log()->info("capabilities: kept {} in {} thread(s); dropped {}; bounding set {}; no_new_privs={}",
+    if ((r->kept >> n.cap) & 1) daemonLog()->info("capabilities: keeping {}: {}", privileges::capName(n.cap), n.why);
+  daemonLog()->info("capabilities: kept {} in {} thread(s); dropped {}; bounding set {}; no_new_privs={}",
               privileges::capNames(r->kept), r->threads, privileges::capNames(r->dropped),
               r->bounding ? privileges::capNames(r->boundingAfter)
                           : "unchanged (no cap_setpcap: " + privileges::capNames(r->boundingAfter) + ")",
@@ -132,12 +132,12 @@ void Daemon::onSignal(const boost::system::error_code& ec, int sig) {
   if (ec) return;
   switch (sig) {
     case SIGHUP:
-      log()->info("SIGHUP: reloading {}", opts_.configPath);
+      daemonLog()->info("SIGHUP: reloading {}", opts_.configPath);
       (void)reload(false);
       break;
     case SIGTERM:
     case SIGINT:
-      log()->info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      daemonLog()->info("{}: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
       requestStop();
       return;
     case SIGUSR1:
@@ -155,7 +155,7 @@ void Daemon::requestStop() {
   bool leave = cfg_->proto.ipvs().on_stop() == config::Ipvs::LEAVE;
   for (size_t i = started_; i-- > 0;) {
     components_[i]->stop(leave);
-    log()->debug("stopped {}", components_[i]->name());
+    daemonLog()->debug("stopped {}", components_[i]->name());
   }
   started_ = 0;
   events_.transition("daemon", opts_.director, "RUNNING", "STOPPED", "signal", "");
@@ -171,10 +171,10 @@ control::Response Daemon::reload(bool planOnly) {
   notifySystemd("RELOADING=1");
   auto loaded = config::loadFile(opts_.configPath);
   if (!loaded.ok()) {
-    log()->error("reload rejected, keeping generation {} ({} error(s)):", generation_,
+    daemonLog()->error("reload rejected, keeping generation {} ({} error(s)):", generation_,
                  loaded.errors.size());
     for (const auto& d : loaded.errors) {
-      log()->error("  {}", d.toString());
+      daemonLog()->error("  {}", d.toString());
       resp.add_error(d.toString());
     }
     control::Event e;
@@ -190,7 +190,7 @@ control::Response Daemon::reload(bool planOnly) {
   }
   if (!config::findDirector(loaded.config->proto, opts_.director)) {
     std::string msg = opts_.configPath + ": director '" + opts_.director + "' is not defined";
-    log()->error("reload rejected: {}", msg);
+    daemonLog()->error("reload rejected: {}", msg);
     resp.add_error(msg);
     resp.set_ok(false);
     metrics_.families().reloads.labels({"rejected"}).inc();
@@ -212,7 +212,7 @@ control::Response Daemon::reload(bool planOnly) {
   for (size_t i = 0; i < started_; ++i) {
     if (auto s = components_[i]->reload(old, cfg_); !s) {
       allOk = false;
-      log()->error("reload {}: {}", components_[i]->name(), s.error().message);
+      daemonLog()->error("reload {}: {}", components_[i]->name(), s.error().message);
       resp.add_error(std::string(components_[i]->name()) + ": " + s.error().message);
     }
   }
@@ -220,14 +220,14 @@ control::Response Daemon::reload(bool planOnly) {
   metrics_.families().configGeneration.labels({}).set(static_cast<double>(generation_));
   if (auto s = metrics_.apply(cfg_->proto); !s) {  // moved, switched on or off
     allOk = false;
-    log()->error("reload: {}", s.error().message);
+    daemonLog()->error("reload: {}", s.error().message);
     resp.add_error(s.error().message);
   }
   metrics_.families().reloads.labels({allOk ? "applied" : "applied_with_errors"}).inc();
   result->set_generation(generation_);
   result->set_applied(true);
   resp.set_ok(allOk);
-  log()->info("reload applied generation={} digest={} -> {}", generation_,
+  daemonLog()->info("reload applied generation={} digest={} -> {}", generation_,
               old->digest.substr(0, 12), cfg_->digest.substr(0, 12));
   control::Event e;
   e.set_module("daemon");
@@ -265,7 +265,7 @@ void Daemon::dumpState() const {
                   std::to_string(control_.requests()) +
                   " control_bad_frames=" + std::to_string(control_.badFrames()));
   for (size_t i = 0; i < started_; ++i) components_[i]->dumpState(lines);
-  for (const auto& l : lines) log()->info("state: {}", l);
+  for (const auto& l : lines) daemonLog()->info("state: {}", l);
 }
 
 void Daemon::notifySystemd(const std::string& state) const {

@@ -19,7 +19,7 @@ namespace lvsd::daemon {
 namespace {
 
 namespace asio = boost::asio;
-auto log() { return logger("vip"); }
+auto vipLog() { return logger("vip"); }
 
 // The parts of the config the election is built from.
 std::string electionConfig(const config::Config& c) {
@@ -59,11 +59,11 @@ class HeartbeatComponent final : public Component {
     auto announcer = vip::makePacketAnnouncer();
     if (!announcer) return std::move(announcer).takeError();
     vips_ = std::make_unique<vip::VipManager>(std::move(*backend), std::move(*announcer));
-    vips_->onError([](const std::string& e) { log()->error("{}", e); });
+    vips_->onError([](const std::string& e) { vipLog()->error("{}", e); });
     // Not fatal: the worker runs, only without real-time priority.
     if (auto st = vips_->start(std::move(*groups), static_cast<int>(c.heartbeat().realtime_priority()));
         !st)
-      log()->warn("{}", st.error().message);
+      vipLog()->warn("{}", st.error().message);
 
     releaseOnStop_ = c.heartbeat().release_on_stop();
     heartbeat::Callbacks cb;
@@ -160,10 +160,10 @@ class HeartbeatComponent final : public Component {
               if (has && *has) ++held;
             }
       if (vips == 0 || held != vips) {
-        if (held) log()->info("instance={}: {} of {} VIPs still held: starting as usual", inst.name(), held, vips);
+        if (held) vipLog()->info("instance={}: {} of {} VIPs still held: starting as usual", inst.name(), held, vips);
         continue;
       }
-      log()->info("instance={}: its {} VIP(s) are still held (release_on_stop: false): resuming as MASTER",
+      vipLog()->info("instance={}: its {} VIP(s) are still held (release_on_stop: false): resuming as MASTER",
                   inst.name(), vips);
       out.push_back(inst.name());
     }

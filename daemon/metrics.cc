@@ -16,7 +16,7 @@ namespace lvsd::daemon::metrics {
 
 namespace {
 
-auto log() { return logger("metrics"); }
+auto metricsLog() { return logger("metrics"); }
 
 void atomicAdd(std::atomic<double>& a, double by) {
   double cur = a.load(std::memory_order_relaxed);
@@ -56,7 +56,7 @@ template <typename T>
 T* must(Result<T*> r) {
   if (!r) {
     // The catalogue is fixed and unit-tested; failing here is a build bug.
-    log()->critical("metrics catalogue: {}", r.error().message);
+    metricsLog()->critical("metrics catalogue: {}", r.error().message);
     std::abort();
   }
   return *r;
@@ -191,7 +191,7 @@ T& Family<T>::labels(const std::vector<std::string>& values) {
   std::lock_guard<std::mutex> lock(mu_);
   if (values.size() != labels_.size()) {
     if (!detached_) {
-      log()->error("metric {}: {} label value(s) given, {} expected; values dropped", name_,
+      metricsLog()->error("metric {}: {} label value(s) given, {} expected; values dropped", name_,
                    values.size(), labels_.size());
       if constexpr (std::is_same_v<T, Histogram>) detached_ = std::make_unique<T>(bounds_);
       else detached_ = std::make_unique<T>();
@@ -589,7 +589,7 @@ void HttpServer::accept() {
     if (alive.expired() || !acceptor_) return;
     if (ec) {
       if (ec == boost::asio::error::operation_aborted) return;
-      log()->warn("metrics accept: {}", ec.message());
+      metricsLog()->warn("metrics accept: {}", ec.message());
     } else {
       sessions_.remove_if([](const std::weak_ptr<Session>& w) { return w.expired(); });
       if (sessions_.size() >= kMaxConnections) {
@@ -637,7 +637,7 @@ Status MetricsService::apply(const config::Config& cfg) {
   if (want == listen_ && (want.empty() || server_)) return okStatus();
   if (want.empty()) {
     stop();
-    log()->info("metrics endpoint off");
+    metricsLog()->info("metrics endpoint off");
     return okStatus();
   }
   auto next = std::make_unique<HttpServer>(io_, registry_, &families_.scrapes);
@@ -655,9 +655,9 @@ Status MetricsService::apply(const config::Config& cfg) {
   listen_ = want;
   auto ep = Endpoint::parse(want);
   if (ep && !ep->address().isLoopback())
-    log()->warn("metrics endpoint on non-loopback address {}: anyone who can reach it reads the "
+    metricsLog()->warn("metrics endpoint on non-loopback address {}: anyone who can reach it reads the "
                 "cluster's state (no authentication)", want);
-  log()->info("metrics endpoint http://{}/metrics", server_->address());
+  metricsLog()->info("metrics endpoint http://{}/metrics", server_->address());
   return okStatus();
 }
 

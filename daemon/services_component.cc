@@ -32,7 +32,7 @@ namespace lvsd::daemon {
 namespace {
 
 namespace asio = boost::asio;
-auto log() { return logger("services"); }
+auto servicesLog() { return logger("services"); }
 
 // Owns the backend and the reconciler; everything on its own thread.
 class IpvsWorker {
@@ -266,9 +266,9 @@ class ServicesComponent final : public Component, public healthcheck::Connection
         auto rep = r.apply({});
         return rep ? rep->ops.size() : 0;
       });
-      log()->info("stop: removed lvsd's IPVS objects ({} ops)", n);
+      servicesLog()->info("stop: removed lvsd's IPVS objects ({} ops)", n);
     } else {
-      log()->info("stop: leaving IPVS table in place");
+      servicesLog()->info("stop: leaving IPVS table in place");
     }
     if (worker_) worker_->stop();
   }
@@ -367,7 +367,7 @@ class ServicesComponent final : public Component, public healthcheck::Connection
           return r.cached();
         });
     if (!kernel) {
-      log()->warn("start: cannot read the IPVS table; every checked real server starts down");
+      servicesLog()->warn("start: cannot read the IPVS table; every checked real server starts down");
       return {};
     }
     ipvs::Table configured;
@@ -376,7 +376,7 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     for (const auto& p : ipvs::presentAsConfigured(configured, *kernel))
       for (const auto& b : base_)
         if (b.vs.service.key == p.service) out.push_back({b.key, p.destination});
-    log()->info("start: {} of the configured real servers found in the IPVS table as configured: "
+    servicesLog()->info("start: {} of the configured real servers found in the IPVS table as configured: "
                 "their checks start UP",
                 out.size());
     return out;
@@ -490,7 +490,7 @@ class ServicesComponent final : public Component, public healthcheck::Connection
   }
 
   void onQuorum(const std::string& service, bool held) {
-    log()->warn("service={} quorum {}", service, held ? "regained" : "lost");
+    servicesLog()->warn("service={} quorum {}", service, held ? "regained" : "lost");
     ctx_.events.transition("services", service, held ? "QUORUM_LOST" : "QUORUM_OK",
                            held ? "QUORUM_OK" : "QUORUM_LOST", held ? "quorum-regained" : "quorum-lost",
                            "");
@@ -535,14 +535,14 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     ++applies_;
     if (!r) {
       ++opErrors_;
-      log()->error("IPVS apply failed: {}", r.error().message);
+      servicesLog()->error("IPVS apply failed: {}", r.error().message);
       return;
     }
     opsApplied_ += r->ops.size();
-    for (const auto& op : r->ops) log()->info("ipvs: {}", op.toString());
+    for (const auto& op : r->ops) servicesLog()->info("ipvs: {}", op.toString());
     for (const auto& e : r->errors) {
       ++opErrors_;
-      log()->error("ipvs: {}", e.error.message);
+      servicesLog()->error("ipvs: {}", e.error.message);
       control::Event ev;
       ev.set_module("ipvs");
       ev.set_kind("error");
@@ -643,7 +643,7 @@ class ServicesComponent final : public Component, public healthcheck::Connection
     std::string what = std::string(add ? "added " : "removed ") + ep->toString() +
                        (add ? " to " : " from ") + base_[svc].name +
                        " at runtime (until the next reload)";
-    log()->info("{}", what);
+    servicesLog()->info("{}", what);
     control::Event ev;
     ev.set_module("services");
     ev.set_kind("runtime");

@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-auto log() { return logger("agent"); }
+auto agentLog() { return logger("agent"); }
 }  // namespace
 
 // One client connection: read until the request is complete (or the client
@@ -69,7 +69,7 @@ class AgentServer::Session : public std::enable_shared_from_this<Session> {
           case ProtocolError::kSlow: ++c.slow; break;
           default: ++c.malformed; break;
         }
-        log()->debug("client {}: {}: {}", peer(), protocolErrorName(parser_.error()), parser_.detail());
+        agentLog()->debug("client {}: {}: {}", peer(), protocolErrorName(parser_.error()), parser_.detail());
         return finish();
       }
       case RequestParser::State::kBinary: {
@@ -191,7 +191,7 @@ void AgentServer::readStateFile() {
   if (!st) {
     // Keep the last good state: a half-written file must not flap the server.
     ++counters_.stateFileErrors;
-    if (st.error().message != lastStateError_) log()->warn("{}", st.error().message);
+    if (st.error().message != lastStateError_) agentLog()->warn("{}", st.error().message);
     lastStateError_ = st.error().message;
     return;
   }
@@ -206,11 +206,11 @@ void AgentServer::sample() {
     ++counters_.readings;
     core_.addReading(*r);
     core_.readingOk();
-    if (!lastReadingError_.empty()) log()->info("sampler: reading /proc again");
+    if (!lastReadingError_.empty()) agentLog()->info("sampler: reading /proc again");
     lastReadingError_.clear();
   } else {
     ++counters_.readingErrors;
-    if (r.error().message != lastReadingError_) log()->error("sampler: {}", r.error().message);
+    if (r.error().message != lastReadingError_) agentLog()->error("sampler: {}", r.error().message);
     lastReadingError_ = r.error().message;
     core_.readingFailed(r.error().message);
   }
@@ -238,7 +238,7 @@ void AgentServer::accept() {
       return;
     } else {
       // Out of descriptors or similar: back off instead of spinning.
-      log()->warn("accept: {}", ec.message());
+      agentLog()->warn("accept: {}", ec.message());
       acceptRetry_.expires_after(std::chrono::milliseconds(100));
       acceptRetry_.async_wait([this, alive](const boost::system::error_code& e) {
         if (!e && *alive && !stopped_) accept();

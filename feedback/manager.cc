@@ -21,7 +21,7 @@ using asio::ip::tcp;
 
 namespace {
 
-auto log() { return logger("feedback"); }
+auto feedbackLog() { return logger("feedback"); }
 
 tcp::endpoint toAsio(const Endpoint& e) {
   const auto& b = e.address().bytes();
@@ -191,7 +191,7 @@ class FeedbackManager::Impl {
         next.push_back(std::move(*it));  // keeps its state, timer and queries
         // The consumer may have rebuilt its tables: say again what holds.
         for (const auto& u : next.back()->engine.currentState("reload")) {
-          log()->debug("{}", u.line);
+          feedbackLog()->debug("{}", u.line);
           if (cb_.onWeight) cb_.onWeight(u);
         }
         continue;
@@ -237,7 +237,7 @@ class FeedbackManager::Impl {
 
  private:
   std::unique_ptr<Service> makeService(EngineSpec spec) {
-    log()->info("service={} policy={} servers={} poll={}ms", spec.service,
+    feedbackLog()->info("service={} policy={} servers={} poll={}ms", spec.service,
                 policyName(spec.feedback.policy()), spec.servers.size(),
                 spec.feedback.poll_interval_ms());
     return std::make_unique<Service>(io_, std::move(spec));
@@ -298,7 +298,7 @@ class FeedbackManager::Impl {
         case E::kOversized: ++counters_.oversized; break;
         default: ++counters_.malformed; break;
       }
-      log()->debug("service={} agent={} {}", s.engine.spec().service,
+      feedbackLog()->debug("service={} agent={} {}", s.engine.spec().service,
                    s.engine.spec().servers[i].agent.toString(), o.detail);
       s.engine.failure(i, o.detail);
     }
@@ -322,9 +322,9 @@ class FeedbackManager::Impl {
     for (const auto& u : updates) {
       ++counters_.weightChanges;
       if (u.kind == WeightUpdate::Kind::kDown || u.kind == WeightUpdate::Kind::kConfigured)
-        log()->warn("{}", u.line);
+        feedbackLog()->warn("{}", u.line);
       else
-        log()->info("{}", u.line);
+        feedbackLog()->info("{}", u.line);
       if (cb_.onWeight) cb_.onWeight(u);
     }
   }

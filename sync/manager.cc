@@ -23,7 +23,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-auto log() { return logger("sync"); }
+auto syncLog() { return logger("sync"); }
 
 int64_t unixMs(const Clock& c) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(c.wallNow().time_since_epoch())
@@ -277,7 +277,7 @@ lvsd::Status SyncManager::Impl::reload(const config::ConfigPtr& cfg) {
   // Digest first: the peers learn about a drift at once.
   for (const auto& peer : book_.setLocalDigest(cfg->digest)) {
     const auto* e = book_.find(peer);
-    log()->log(e->mismatch ? spdlog::level::warn : spdlog::level::info,
+    syncLog()->log(e->mismatch ? spdlog::level::warn : spdlog::level::info,
                "config: peer={} digest={} local={}: {}", peer, e->digest.substr(0, 12),
                cfg->digest.substr(0, 12), e->mismatch ? "MISMATCH" : "match");
     if (cb_.onConfigCompared) cb_.onConfigCompared(peer, e->mismatch, e->digest);
@@ -338,10 +338,10 @@ void SyncManager::Impl::shutdown(bool leave) {
     });
     if (fut.wait_for(std::chrono::seconds(3)) == std::future_status::ready) {
       auto r = fut.get();
-      for (const auto& e : r.errors) log()->warn("sync: stop daemons: {}", e);
-      log()->info("sync: daemons {} -> none reason=stop", daemonSetName(applied_));
+      for (const auto& e : r.errors) syncLog()->warn("sync: stop daemons: {}", e);
+      syncLog()->info("sync: daemons {} -> none reason=stop", daemonSetName(applied_));
     } else {
-      log()->warn("sync: stop daemons: no answer within 3 s");
+      syncLog()->warn("sync: stop daemons: no answer within 3 s");
     }
   }
   alive_ = std::make_shared<int>(0);  // drops loop callbacks still queued
@@ -417,12 +417,12 @@ void SyncManager::Impl::planDaemonsNow(const std::string& reason) {
                                : Result<WantedDaemons>(WantedDaemons{});
   if (!wanted) {
     daemonError_ = wanted.error().message;
-    log()->error("sync: daemons: {}", daemonError_);
+    syncLog()->error("sync: daemons: {}", daemonError_);
     return;
   }
   if (appliedKnown_ && set == applied_ && daemonError_.empty()) return;
   if (opts_.dryRun) {
-    log()->info("sync: daemons {} -> {} reason=\"{}\" (dry run: nothing sent)",
+    syncLog()->info("sync: daemons {} -> {} reason=\"{}\" (dry run: nothing sent)",
                 daemonSetName(applied_), daemonSetName(set), reason);
     applied_ = set;
     appliedKnown_ = true;
@@ -446,14 +446,14 @@ void SyncManager::Impl::planDaemonsNow(const std::string& reason) {
 
 void SyncManager::Impl::daemonsDone(DaemonSet set, DaemonReport r, const std::string& reason) {
   daemonBusy_ = false;
-  for (const auto& op : r.ops) log()->debug("sync: daemon {}", op.toString());
+  for (const auto& op : r.ops) syncLog()->debug("sync: daemon {}", op.toString());
   if (!r.ops.empty()) owned_ = true;
   if (!r.running.empty() || r.ok()) kernelDaemons_ = describeDaemons(r.running);
   DaemonSet before = applied_;
   if (r.ok()) {
     if (!appliedKnown_ || before != set) {
       ++daemonSwitches_;
-      log()->info("sync: daemons {} -> {} reason=\"{}\" kernel=\"{}\"",
+      syncLog()->info("sync: daemons {} -> {} reason=\"{}\" kernel=\"{}\"",
                   appliedKnown_ ? daemonSetName(before) : "unknown", daemonSetName(set), reason,
                   kernelDaemons_);
     }
@@ -469,7 +469,7 @@ void SyncManager::Impl::daemonsDone(DaemonSet set, DaemonReport r, const std::st
     }
   } else {
     daemonError_ = r.errors.front();
-    for (const auto& e : r.errors) log()->error("sync: daemons -> {}: {}", daemonSetName(set), e);
+    for (const auto& e : r.errors) syncLog()->error("sync: daemons -> {}: {}", daemonSetName(set), e);
     // Try again later; the kernel (or the module) may come back.
     retryTimer_.expires_after(retryDelay_);
     retryDelay_ = std::min<Duration>(retryDelay_ * 2, std::chrono::seconds(30));
@@ -497,7 +497,7 @@ void SyncManager::Impl::askForResync(const std::string& why) {
   size_t n = channel_->broadcast(m);
   if (n) {
     needResyncFromPeer_ = false;
-    log()->info("sync: asked {} peer(s) for a full resync reason=\"{}\"", n, why);
+    syncLog()->info("sync: asked {} peer(s) for a full resync reason=\"{}\"", n, why);
   }
 }
 
@@ -531,7 +531,7 @@ void SyncManager::Impl::runResync() {
   resyncStarted_ = clock_.now();
   ResyncTarget target = resyncTarget(cfg_->proto.sync().kernel());
   std::string proc = opts_.connProcPath;
-  log()->info("sync: resync start reason=\"{}\"", resyncReason_);
+  syncLog()->info("sync: resync start reason=\"{}\"", resyncReason_);
   std::weak_ptr<int> alive = alive_;
   onWorker([this, alive, target, proc] {
     std::string err;
@@ -540,10 +540,10 @@ void SyncManager::Impl::runResync() {
       if (auto t = ipvs::readTable(*b))
         services = std::move(*t);
       else
-        log()->warn("sync: resync: reading the service table: {} (forwarding methods unknown)",
+        syncLog()->warn("sync: resync: reading the service table: {} (forwarding methods unknown)",
                     t.error().message);
     } else {
-      log()->warn("sync: resync: {} (forwarding methods unknown)", err);
+      syncLog()->warn("sync: resync: {} (forwarding methods unknown)", err);
     }
     auto p = prepareResync(proc, services, target);
     onLoop(alive, [this, p = std::move(p)]() mutable { resyncPrepared(std::move(p)); });
@@ -587,14 +587,14 @@ void SyncManager::Impl::resyncSent(const PreparedResync& p, const ResyncResult& 
   resyncStatus_.durationMs = toMillis(clock_.now() - resyncStarted_);
   resyncStatus_.lastError = r.error;
   if (r.error.empty()) {
-    log()->info(
+    syncLog()->info(
         "sync: resync done entries={} connections={} templates={} datagrams={} bytes={} "
         "limit={} skipped={}{} unresolved={} malformed={} waits={} ms={}",
         p.entries, p.connections, p.templates, r.datagrams, r.bytes, p.datagramLimit, p.skipped,
         p.skipDetail.empty() ? "" : " (" + p.skipDetail + ")", p.unresolved, p.malformed, r.waits,
         resyncStatus_.durationMs);
   } else {
-    log()->warn("sync: resync failed after {} datagram(s): {}", r.datagrams, r.error);
+    syncLog()->warn("sync: resync failed after {} datagram(s): {}", r.datagrams, r.error);
   }
   auto waiters = std::move(resyncWaiters_);
   resyncWaiters_.clear();
@@ -641,7 +641,7 @@ void SyncManager::Impl::peerEnteredBackup(const std::string& peer) {
   resyncDelay_.async_wait([this, alive, peer](const boost::system::error_code& ec) {
     if (ec || !alive.lock()) return;
     if (auto s = requestResync("peer " + peer + " entered BACKUP", "", 0); !s)
-      log()->warn("sync: {}", s.error().message);
+      syncLog()->warn("sync: {}", s.error().message);
   });
 }
 
@@ -717,18 +717,18 @@ void SyncManager::Impl::onPeerMessage(const std::string& peer, const wire::PeerM
     }
     case wire::PeerMessage::kResyncRequest: {
       const auto& r = m.resync_request();
-      log()->info("sync: peer={} asks for a resync id={} reason=\"{}\"", peer, r.id(), r.reason());
+      syncLog()->info("sync: peer={} asks for a resync id={} reason=\"{}\"", peer, r.id(), r.reason());
       if (auto s = requestResync("peer " + peer + ": " + r.reason(), peer, r.id()); !s)
-        log()->info("sync: peer={} resync declined: {}", peer, s.error().message);
+        syncLog()->info("sync: peer={} resync declined: {}", peer, s.error().message);
       break;
     }
     case wire::PeerMessage::kResyncDone: {
       const auto& d = m.resync_done();
       if (d.sent())
-        log()->info("sync: peer={} sent a full resync entries={} datagrams={} ms={}", peer,
+        syncLog()->info("sync: peer={} sent a full resync entries={} datagrams={} ms={}", peer,
                     d.entries(), d.datagrams(), d.duration_ms());
       else
-        log()->info("sync: peer={} did not resync: {}", peer, d.error());
+        syncLog()->info("sync: peer={} did not resync: {}", peer, d.error());
       // Ask again when a peer announces that it became MASTER, unless some
       // MASTER has already sent the table.
       if (d.sent())
@@ -747,7 +747,7 @@ void SyncManager::Impl::protocolError(const std::string& peer, ChannelError e,
   // Content that passed framing but not our checks: counted and logged; the
   // rest of the peer's messages are still useful, so the link stays.
   ++protocolErrors_[peer];
-  log()->warn("peer-channel: peer={} reason={} detail=\"{}\" (message ignored)", peer,
+  syncLog()->warn("peer-channel: peer={} reason={} detail=\"{}\" (message ignored)", peer,
               channelErrorName(e), detail);
 }
 
@@ -761,10 +761,10 @@ void SyncManager::Impl::compareDigest(const std::string& peer, const std::string
   if (!book_.peerDigest(peer, digest, generation)) return;
   bool mismatch = book_.find(peer)->mismatch;
   if (mismatch)
-    log()->warn("config: peer={} digest={} local={}: MISMATCH (the directors run different configs)",
+    syncLog()->warn("config: peer={} digest={} local={}: MISMATCH (the directors run different configs)",
                 peer, digest.substr(0, 12), cfg_->digest.substr(0, 12));
   else
-    log()->info("config: peer={} digest={}: match", peer, digest.substr(0, 12));
+    syncLog()->info("config: peer={} digest={}: match", peer, digest.substr(0, 12));
   if (cb_.onConfigCompared) cb_.onConfigCompared(peer, mismatch, digest);
 }
 

@@ -25,7 +25,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-auto log() { return logger("sync"); }
+auto channelLog() { return logger("sync"); }
 
 // Per-connection and per-context slots for the PSK callbacks.
 int sslIndex() {
@@ -401,7 +401,7 @@ lvsd::Status PeerChannel::Impl::start() {
     dial(*d);
     dialers_.emplace(p.director, std::move(d));
   }
-  log()->info("peer-channel: listening on {} ({}), dialling {} peer(s)", opts_.listen.toString(),
+  channelLog()->info("peer-channel: listening on {} ({}), dialling {} peer(s)", opts_.listen.toString(),
               opts_.tls.usePsk() ? "psk" : "certificates", dialers_.size());
   return okStatus();
 }
@@ -419,7 +419,7 @@ void PeerChannel::Impl::accept() {
     } else if (ec == asio::error::operation_aborted) {
       return;
     } else {
-      log()->warn("peer-channel: accept: {}", ec.message());
+      channelLog()->warn("peer-channel: accept: {}", ec.message());
     }
     self->accept();
   });
@@ -466,7 +466,7 @@ void PeerChannel::Impl::connUp(const std::shared_ptr<Conn>& c, const wire::Hello
   if (c->client()) {
     if (auto it = dialers_.find(peer); it != dialers_.end()) it->second->backoff.reset();
   }
-  log()->info("peer-channel: peer={} up ({})", peer, c->client() ? "dialled" : "accepted");
+  channelLog()->info("peer-channel: peer={} up ({})", peer, c->client() ? "dialled" : "accepted");
   if (cb_.onUp) cb_.onUp(peer, hello);
 }
 
@@ -483,10 +483,10 @@ void PeerChannel::Impl::connClosed(const std::shared_ptr<Conn>& c, ChannelError 
     ++counters_.errors[size_t(why)];
     std::string peerName = who.empty() ? "(unidentified)" : who;
     if (why == ChannelError::kIo || why == ChannelError::kReplaced)
-      log()->info("peer-channel: peer={} closed reason={} detail=\"{}\"", peerName,
+      channelLog()->info("peer-channel: peer={} closed reason={} detail=\"{}\"", peerName,
                   channelErrorName(why), detail);
     else
-      log()->warn("peer-channel: peer={} closed reason={} detail=\"{}\"", peerName,
+      channelLog()->warn("peer-channel: peer={} closed reason={} detail=\"{}\"", peerName,
                   channelErrorName(why), detail);
     if (!who.empty()) lastError_[who] = std::string(channelErrorName(why)) + ": " + detail;
   }

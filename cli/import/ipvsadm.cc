@@ -17,7 +17,7 @@ namespace lvsd::import {
 
 namespace {
 
-constexpr uint32_t kDefaultPersistenceS = 300;
+constexpr uint32_t kIpvsadmPersistenceS = 300;
 
 struct Word {
   std::string text;
@@ -302,7 +302,7 @@ class Converter {
         p.sched = v->text;
       } else if (o == "-p" || o == "--persistent") {
         // The timeout is optional: only a following number belongs to -p.
-        p.persistent = kDefaultPersistenceS;
+        p.persistent = kIpvsadmPersistenceS;
         if (i + 1 < w.size() && !w[i + 1].text.empty() && std::isdigit(static_cast<unsigned char>(w[i + 1].text[0]))) {
           auto t = number(w[++i], 1, 0x7fffffff, "persistence timeout");
           if (!t) return;

@@ -37,7 +37,7 @@ constexpr uint32_t kDefaultDelayLoopMs = 60000;
 constexpr uint32_t kDefaultConnectTimeoutMs = 5000;
 constexpr uint32_t kDefaultPriority = 100;
 constexpr uint32_t kDefaultAdvertMs = 1000;
-constexpr uint32_t kDefaultPersistenceS = 360;  // "default 6 minutes"
+constexpr uint32_t kKeepalivedPersistenceS = 360;  // "default 6 minutes"
 constexpr uint32_t kDefaultScriptIntervalMs = 1000;
 constexpr uint32_t kDefaultDownTimerAdverts = 3;
 // lvsd's defaults that the converter must compare against.
@@ -1119,7 +1119,7 @@ class HostConverter {
         haveProtocol = true;
       } else if (k == "persistence_timeout") {
         if (!needArgs(c, 0, 1)) continue;
-        if (c.argc() == 0) persistence = kDefaultPersistenceS;
+        if (c.argc() == 0) persistence = kKeepalivedPersistenceS;
         else if (auto v = integer(c.arg(0), 1, 0x7fffffff, k)) persistence = static_cast<uint32_t>(*v);
       } else if (k == "persistence_granularity") {
         if (needArgs(c, 1, 1)) {
